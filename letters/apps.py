@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class LettersConfig(AppConfig):
+    name = "letters"
+    verbose_name = "Letters archive"
+    default_auto_field = "django.db.models.BigAutoField"

@@ -1,0 +1,247 @@
+"""The read vocabulary of the archive: what is public, and how each public path loads
+its rows. Prefetching lives here so that views, serializers and the data package never
+trigger queries row by row.
+
+One rule decides visibility everywhere: a letter is public when it is published; a
+person, organisation or place is public only through a published letter or a published
+office record.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.db import models
+from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, Subquery
+from django.db.models.functions import Coalesce
+
+PUBLISHED = "published"
+
+
+def _count(model_qs, owner_field: str) -> Coalesce:
+    """A correlated COUNT(DISTINCT letter) subquery: no join fan-out on the outer query."""
+    sub = (
+        model_qs.filter(**{owner_field: OuterRef("pk")})
+        .order_by()
+        .values(owner_field)
+        .annotate(n=Count("letter", distinct=True))
+        .values("n")
+    )
+    return Coalesce(Subquery(sub, output_field=IntegerField()), 0)
+
+
+class LetterQuerySet(models.QuerySet):
+    def published(self):
+        return self.filter(status=PUBLISHED)
+
+    def for_api(self):
+        """Published letters with everything the API shows, in a fixed number of
+        queries whatever the page size."""
+        from letters.models import Addressee, Mention, Signatory
+
+        return (
+            self.published()
+            .select_related("place")
+            .prefetch_related(
+                Prefetch(
+                    "signatories",
+                    queryset=Signatory.objects.select_related(
+                        "person", "organisation"
+                    ).order_by("position"),
+                ),
+                Prefetch(
+                    "addressees",
+                    queryset=Addressee.objects.select_related(
+                        "person", "organisation"
+                    ).order_by("position"),
+                ),
+                "issuers__organisation",
+                Prefetch(
+                    "mentions",
+                    queryset=Mention.objects.select_related(
+                        "person", "organisation"
+                    ).order_by("id"),
+                ),
+            )
+        )
+
+    def for_export(self):
+        """Published letters in a stable order for the data package."""
+        return self.published().order_by("identifier")
+
+    def involving_person(self, person_ids, roles=None):
+        """Letters in which any of the persons has any of the roles."""
+        return self.filter(person_role_q(person_ids, roles))
+
+    def involving_organisation(self, organisation_ids):
+        return self.filter(organisation_role_q(organisation_ids))
+
+
+ROLE_NAMES = ("signatory", "to", "cc", "addressee", "mentioned", "issuer")
+
+
+def person_role_q(person_ids, roles=None) -> Q:
+    """Q on letters: one of the persons appears in one of the roles."""
+    from letters.models import Addressee, Mention, Signatory
+
+    roles = set(roles or ("signatory", "addressee", "mentioned"))
+    q = Q(pk__in=[])
+    if "signatory" in roles:
+        q |= Q(pk__in=Signatory.objects.filter(person__in=person_ids).values("letter"))
+    addressee_roles = (
+        {"to", "cc"} if "addressee" in roles else roles & {"to", "cc"}
+    )
+    if addressee_roles:
+        q |= Q(
+            pk__in=Addressee.objects.filter(
+                person__in=person_ids, role__in=sorted(addressee_roles)
+            ).values("letter")
+        )
+    if "mentioned" in roles:
+        q |= Q(pk__in=Mention.objects.filter(person__in=person_ids).values("letter"))
+    return q
+
+
+def organisation_role_q(organisation_ids) -> Q:
+    """Q on letters: the organisation issued, was signed for, received or is named."""
+    from letters.models import Addressee, Issuer, Mention, Signatory
+
+    return (
+        Q(pk__in=Issuer.objects.filter(organisation__in=organisation_ids).values("letter"))
+        | Q(
+            pk__in=Signatory.objects.filter(
+                organisation__in=organisation_ids
+            ).values("letter")
+        )
+        | Q(
+            pk__in=Addressee.objects.filter(
+                organisation__in=organisation_ids
+            ).values("letter")
+        )
+        | Q(
+            pk__in=Mention.objects.filter(organisation__in=organisation_ids).values(
+                "letter"
+            )
+        )
+    )
+
+
+class PersonQuerySet(models.QuerySet):
+    def public(self):
+        from letters.models import Addressee, Membership, Mention, Signatory
+
+        published = {"letter__status": PUBLISHED}
+        return self.filter(
+            Q(pk__in=Signatory.objects.filter(**published).values("person"))
+            | Q(pk__in=Addressee.objects.filter(**published).values("person"))
+            | Q(pk__in=Mention.objects.filter(**published).values("person"))
+            | Q(pk__in=Membership.objects.filter(status=PUBLISHED).values("person"))
+        )
+
+    def with_letter_counts(self):
+        from letters.models import Addressee, Mention, Signatory
+
+        published = {"letter__status": PUBLISHED}
+        return self.annotate(
+            letters_signed=_count(Signatory.objects.filter(**published), "person"),
+            letters_received=_count(Addressee.objects.filter(**published), "person"),
+            letters_mentioned_in=_count(Mention.objects.filter(**published), "person"),
+        )
+
+    def for_api(self):
+        from letters.models import Membership
+
+        return (
+            self.public()
+            .with_letter_counts()
+            .prefetch_related(
+                "identifiers",
+                Prefetch(
+                    "memberships",
+                    queryset=Membership.objects.published()
+                    .select_related("organisation", "post")
+                    .order_by("start_date", "id"),
+                    to_attr="public_memberships",
+                ),
+            )
+        )
+
+
+def _direct_public_organisations():
+    from letters.models import Addressee, Issuer, Membership, Mention, Signatory
+
+    published = {"letter__status": PUBLISHED}
+    return (
+        Q(pk__in=Signatory.objects.filter(**published).values("organisation"))
+        | Q(pk__in=Addressee.objects.filter(**published).values("organisation"))
+        | Q(pk__in=Issuer.objects.filter(**published).values("organisation"))
+        | Q(pk__in=Mention.objects.filter(**published).values("organisation"))
+        | Q(pk__in=Membership.objects.filter(status=PUBLISHED).values("organisation"))
+    )
+
+
+class OrganisationQuerySet(models.QuerySet):
+    def public(self):
+        """Organisations a published record refers to, and their parents (so that a
+        public committee can name its parliament)."""
+        model = self.model
+        direct = model.objects.filter(_direct_public_organisations()).values("pk")
+        return self.filter(
+            Q(pk__in=direct)
+            | Q(pk__in=model.objects.filter(children__in=direct).values("pk"))
+            | Q(
+                pk__in=model.objects.filter(children__children__in=direct).values("pk")
+            )
+        )
+
+    def with_letter_counts(self):
+        from letters.models import Addressee, Issuer, Mention, Signatory
+
+        published = {"letter__status": PUBLISHED}
+        return self.annotate(
+            letters_issued=_count(Issuer.objects.filter(**published), "organisation"),
+            letters_signed_for=_count(
+                Signatory.objects.filter(**published), "organisation"
+            ),
+            letters_received=_count(
+                Addressee.objects.filter(**published), "organisation"
+            ),
+            letters_mentioned_in=_count(
+                Mention.objects.filter(**published), "organisation"
+            ),
+        )
+
+    def for_api(self):
+        return (
+            self.public()
+            .with_letter_counts()
+            .select_related("parent")
+            .prefetch_related("identifiers")
+        )
+
+
+class PlaceQuerySet(models.QuerySet):
+    def public(self):
+        from letters.models import Letter
+
+        return self.filter(pk__in=Letter.objects.published().values("place"))
+
+    def for_api(self):
+        return self.public().annotate(
+            letter_count=Count("letters", filter=Q(letters__status=PUBLISHED))
+        )
+
+
+class MembershipQuerySet(models.QuerySet):
+    def published(self):
+        return self.filter(status=PUBLISHED)
+
+    def held_on(self, day: date):
+        """Memberships running on that day. Unknown bounds do not count as running:
+        a membership with no start is not assumed to have begun."""
+        return self.filter(
+            start_date__isnull=False, start_date__lte=day
+        ).filter(Q(end_date__isnull=True) | Q(end_date__gte=day))
+
+    def for_api(self):
+        return self.published().select_related("person", "organisation", "post")

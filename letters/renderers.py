@@ -1,0 +1,6 @@
+from rest_framework.renderers import BaseRenderer
+
+
+class ArchiveCSVRenderer(BaseRenderer):
+    media_type = "text/csv"
+    format = "csv"

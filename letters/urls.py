@@ -1,0 +1,3 @@
+"""Public API routes (filled in by the API issue)."""
+
+urlpatterns: list = []
