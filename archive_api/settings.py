@@ -121,7 +121,7 @@ STORAGES = {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
             if DEBUG
-            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            else "archive_api.storage.ArchiveStaticStorage"
         )
     },
 }

@@ -1,4 +1,4 @@
-"""The seed catalogue: seeds/catalogue.yaml and the documents beside it -> plain records.
+"""The seed catalogue: seeds/catalogue.yaml and its documents -> plain records.
 
 This module reads files and nothing else: it never touches the database. It checks
 everything that can be checked without the database, so that a bad catalogue is refused
@@ -40,7 +40,7 @@ LANGUAGE_CODES = {code for code, _ in LANGUAGES}
 
 
 class CatalogueError(ValueError):
-    """The catalogue or a document is malformed; the message names file, entry, field."""
+    """The catalogue or a document is malformed; the message says where."""
 
 
 @dataclass(frozen=True)
@@ -236,7 +236,7 @@ class _Entry:
         if value is None or value == "":
             return ""
         if not isinstance(value, str):
-            raise self.fail(name, "must be quoted text such as \"2015-05-18\"")
+            raise self.fail(name, 'must be quoted text such as "2015-05-18"')
         try:
             return dates.parse(value).text
         except dates.PartialDateError as exc:
@@ -290,8 +290,15 @@ def read(path: Path | str) -> Catalogue:
         file,
         "top level",
         raw,
-        ["format", "places", "organisations", "persons", "posts", "memberships",
-         "letters"],
+        [
+            "format",
+            "places",
+            "organisations",
+            "persons",
+            "posts",
+            "memberships",
+            "letters",
+        ],
     )
     if raw.get("format") != FORMAT:
         raise top.fail("format", f"must be {FORMAT!r}")
@@ -357,8 +364,18 @@ def _read_places(file: str, top: _Entry) -> tuple[PlaceRecord, ...]:
 
 def _read_organisations(file: str, top: _Entry) -> tuple[OrganisationRecord, ...]:
     out = []
-    fields = ["key", "name", "acronym", "other_names", "kind", "country", "parent",
-              "email", "telephone", "identifiers"]
+    fields = [
+        "key",
+        "name",
+        "acronym",
+        "other_names",
+        "kind",
+        "country",
+        "parent",
+        "email",
+        "telephone",
+        "identifiers",
+    ]
     for i, data in enumerate(top.items("organisations")):
         e = _Entry(file, f"organisations[{i}]", data, fields)
         out.append(
@@ -394,8 +411,18 @@ def _read_organisations(file: str, top: _Entry) -> tuple[OrganisationRecord, ...
 
 def _read_persons(file: str, top: _Entry) -> tuple[PersonRecord, ...]:
     out = []
-    fields = ["key", "display_name", "sort_name", "other_names", "honorific",
-              "country", "description", "email", "telephone", "identifiers"]
+    fields = [
+        "key",
+        "display_name",
+        "sort_name",
+        "other_names",
+        "honorific",
+        "country",
+        "description",
+        "email",
+        "telephone",
+        "identifiers",
+    ]
     for i, data in enumerate(top.items("persons")):
         e = _Entry(file, f"persons[{i}]", data, fields)
         out.append(
@@ -429,8 +456,9 @@ def _read_posts(file: str, top: _Entry, org_keys: set[str]) -> tuple[PostRecord,
             organisation=e.key("organisation"),
         )
         if record.organisation not in org_keys:
-            raise e.fail("organisation", f"no organisation has the key "
-                         f"{record.organisation!r}")
+            raise e.fail(
+                "organisation", f"no organisation has the key {record.organisation!r}"
+            )
         out.append(record)
     _unique(file, "posts", out)
     return tuple(out)
@@ -440,8 +468,17 @@ def _read_memberships(
     file: str, top: _Entry, *, person_keys, org_keys, posts, letter_ids
 ) -> tuple[MembershipRecord, ...]:
     out = []
-    fields = ["key", "person", "organisation", "post", "role", "start", "end",
-              "attested_by", "source_note"]
+    fields = [
+        "key",
+        "person",
+        "organisation",
+        "post",
+        "role",
+        "start",
+        "end",
+        "attested_by",
+        "source_note",
+    ]
     for i, data in enumerate(top.items("memberships")):
         e = _Entry(file, f"memberships[{i}]", data, fields)
         post = e.key("post", required=False)
@@ -455,8 +492,9 @@ def _read_memberships(
         if not organisation:
             raise e.fail("organisation", "is required when no post is given")
         if organisation not in org_keys:
-            raise e.fail("organisation", f"no organisation has the key "
-                         f"{organisation!r}")
+            raise e.fail(
+                "organisation", f"no organisation has the key {organisation!r}"
+            )
         person = e.key("person")
         if person not in person_keys:
             raise e.fail("person", f"no person has the key {person!r}")
@@ -487,9 +525,25 @@ def _read_memberships(
 def _read_letters(path: Path, top: _Entry, *, place_keys, org_keys, person_keys):
     file = str(path)
     out, documents = [], {}
-    fields = ["identifier", "source", "sha256", "kind", "title", "status", "date",
-              "date_as_written", "date_certainty", "place", "language", "summary",
-              "notes", "addressees", "signatories", "issuers", "mentions"]
+    fields = [
+        "identifier",
+        "source",
+        "sha256",
+        "kind",
+        "title",
+        "status",
+        "date",
+        "date_as_written",
+        "date_certainty",
+        "place",
+        "language",
+        "summary",
+        "notes",
+        "addressees",
+        "signatories",
+        "issuers",
+        "mentions",
+    ]
     for i, data in enumerate(top.items("letters")):
         e = _Entry(file, f"letters[{i}]", data, fields)
         identifier = e.key("identifier")
@@ -514,7 +568,9 @@ def _read_letters(path: Path, top: _Entry, *, place_keys, org_keys, person_keys)
             raise e.fail("source", f"{document} is not UTF-8 ({exc})") from exc
         squashed = _squash(transcription)
 
-        def written(entry: _Entry, name: str, value: str) -> str:
+        def written(
+            entry: _Entry, name: str, value: str, squashed=squashed, source=source
+        ) -> str:
             if value and _squash(value) not in squashed:
                 raise entry.fail(name, f"{value!r} does not occur in {source}")
             return value
@@ -650,8 +706,10 @@ def _read_mention(file, letter, n, data, written, org_keys, person_keys):
 def _unique_mentions(letter: _Entry, mentions) -> None:
     seen = set()
     for mention in mentions:
-        ref = ("person", mention.person) if mention.person else (
-            "organisation", mention.organisation
+        ref = (
+            ("person", mention.person)
+            if mention.person
+            else ("organisation", mention.organisation)
         )
         if ref in seen:
             raise letter.fail("mentions", f"{ref[0]} {ref[1]!r} is mentioned twice")

@@ -25,9 +25,7 @@ _SINGLE = re.compile(rf"^{_PART.format(n=1)}$")
 _INTERVAL = re.compile(rf"^{_PART.format(n=1)}/{_PART.format(n=2)}$")
 
 #: Regular expression for a partial date, also published in the data package schema.
-PATTERN = (
-    r"^\d{4}(-\d{2}(-\d{2})?)?(/\d{4}(-\d{2}(-\d{2})?)?)?$"
-)
+PATTERN = r"^\d{4}(-\d{2}(-\d{2})?)?(/\d{4}(-\d{2}(-\d{2})?)?)?$"
 
 DAY, MONTH, YEAR, RANGE = "day", "month", "year", "range"
 
@@ -80,9 +78,7 @@ def parse(text: str) -> PartialDate:
     value = text.strip()
     single = _SINGLE.match(value)
     if single:
-        earliest, latest, precision = _bounds(
-            single["y1"], single["m1"], single["d1"]
-        )
+        earliest, latest, precision = _bounds(single["y1"], single["m1"], single["d1"])
         return PartialDate(value, earliest, latest, precision)
     interval = _INTERVAL.match(value)
     if interval:

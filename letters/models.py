@@ -139,7 +139,9 @@ class Person(Timestamped):
         blank=True, help_text="Contact detail for curators only. Never public."
     )
     telephone = models.CharField(
-        max_length=60, blank=True, help_text="Contact detail for curators. Never public."
+        max_length=60,
+        blank=True,
+        help_text="Contact detail for curators. Never public.",
     )
     notes = models.TextField(
         blank=True, help_text="Curator notes. Never shown in the API or the package."
@@ -165,10 +167,6 @@ class Person(Timestamped):
     def __str__(self) -> str:
         return self.display_name
 
-    @property
-    def other_names_list(self) -> list[str]:
-        return lines(self.other_names)
-
     def save(self, *args, **kwargs):
         self.search_text = fold(
             " | ".join([self.display_name, self.sort_name, *self.other_names_list])
@@ -177,13 +175,18 @@ class Person(Timestamped):
             kwargs["update_fields"] = {*kwargs["update_fields"], "search_text"}
         super().save(*args, **kwargs)
 
+    @property
+    def other_names_list(self) -> list[str]:
+        return lines(self.other_names)
+
 
 class Organisation(Timestamped):
     key = models.SlugField(
         max_length=80,
         unique=True,
         validators=[key_validator],
-        help_text="Stable short name used by the seed catalogue, e.g. human-rights-watch.",
+        help_text="Stable short name used by the seed catalogue, e.g. "
+        "human-rights-watch.",
     )
     name = models.CharField(max_length=300, help_text="Full official name.")
     acronym = models.CharField(max_length=40, blank=True, help_text="e.g. S&D, HRW.")
@@ -208,7 +211,9 @@ class Organisation(Timestamped):
         blank=True, help_text="Contact detail for curators only. Never public."
     )
     telephone = models.CharField(
-        max_length=60, blank=True, help_text="Contact detail for curators. Never public."
+        max_length=60,
+        blank=True,
+        help_text="Contact detail for curators. Never public.",
     )
     notes = models.TextField(
         blank=True, help_text="Curator notes. Never shown in the API or the package."
@@ -232,6 +237,14 @@ class Organisation(Timestamped):
     def __str__(self) -> str:
         return f"{self.name} ({self.acronym})" if self.acronym else self.name
 
+    def save(self, *args, **kwargs):
+        self.search_text = fold(
+            " | ".join([self.name, self.acronym, *self.other_names_list])
+        )
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "search_text"}
+        super().save(*args, **kwargs)
+
     @property
     def other_names_list(self) -> list[str]:
         return lines(self.other_names)
@@ -240,18 +253,11 @@ class Organisation(Timestamped):
         ancestor, seen = self.parent, set()
         while ancestor is not None:
             if ancestor.pk == self.pk or ancestor.pk in seen:
-                raise ValidationError({"parent": "An organisation cannot be its own "
-                                       "ancestor."})
+                raise ValidationError(
+                    {"parent": "An organisation cannot be its own ancestor."}
+                )
             seen.add(ancestor.pk)
             ancestor = ancestor.parent
-
-    def save(self, *args, **kwargs):
-        self.search_text = fold(
-            " | ".join([self.name, self.acronym, *self.other_names_list])
-        )
-        if kwargs.get("update_fields") is not None:
-            kwargs["update_fields"] = {*kwargs["update_fields"], "search_text"}
-        super().save(*args, **kwargs)
 
 
 class ExternalIdentifier(models.Model):
@@ -324,8 +330,9 @@ class ExternalIdentifier(models.Model):
                 {"value": f"{self.value!r} is not a valid {self.get_scheme_display()}."}
             )
         if (self.person_id is None) == (self.organisation_id is None):
-            raise ValidationError("An identifier belongs to one person or one "
-                                  "organisation.")
+            raise ValidationError(
+                "An identifier belongs to one person or one organisation."
+            )
 
     @property
     def url(self) -> str:
@@ -435,10 +442,19 @@ class Membership(Timestamped):
         what = self.post.label if self.post_id else f"{self.role}, {self.organisation}"
         return f"{self.person}: {what} ({span})"
 
+    def save(self, *args, **kwargs):
+        for value in (self.start, self.end):
+            if value:
+                dates.parse(value)
+        self.derive_dates()
+        super().save(*args, **kwargs)
+
     def clean(self) -> None:
         self.derive_dates()
-        if self.post_id and self.organisation_id and (
-            self.post.organisation_id != self.organisation_id
+        if (
+            self.post_id
+            and self.organisation_id
+            and (self.post.organisation_id != self.organisation_id)
         ):
             raise ValidationError(
                 {"organisation": "Must be the organisation of the post."}
@@ -457,15 +473,8 @@ class Membership(Timestamped):
         except dates.PartialDateError:
             pass  # reported by the field validators
 
-    def save(self, *args, **kwargs):
-        for value in (self.start, self.end):
-            if value:
-                dates.parse(value)
-        self.derive_dates()
-        super().save(*args, **kwargs)
 
-
-# --- letters and their roles ----------------------------------------------------------
+# --- letters and their roles --------------------------------------------------------
 
 
 class Letter(Timestamped):
@@ -571,7 +580,8 @@ class Letter(Timestamped):
                 name="letter_date_bounds_consistent",
             ),
             models.CheckConstraint(
-                condition=Q(source_sha256="") | Q(source_sha256__regex=r"^[0-9a-f]{64}$"),
+                condition=Q(source_sha256="")
+                | Q(source_sha256__regex=r"^[0-9a-f]{64}$"),
                 name="letter_sha256_hex",
             ),
             models.CheckConstraint(
@@ -586,14 +596,22 @@ class Letter(Timestamped):
     def __str__(self) -> str:
         return f"{self.identifier}: {self.title}"
 
+    def save(self, *args, **kwargs):
+        if self.date:
+            dates.parse(self.date)  # never store a date the bounds cannot follow
+        self.derive_dates()
+        super().save(*args, **kwargs)
+
     @property
     def partial_date(self) -> dates.PartialDate | None:
         return dates.parse(self.date) if self.date else None
 
     @property
     def year(self) -> int | None:
-        if self.date_earliest and self.date_latest and (
-            self.date_earliest.year == self.date_latest.year
+        if (
+            self.date_earliest
+            and self.date_latest
+            and (self.date_earliest.year == self.date_latest.year)
         ):
             return self.date_earliest.year
         return None
@@ -612,8 +630,10 @@ class Letter(Timestamped):
             )
             if stored is not None and stored != self.identifier:
                 raise ValidationError(
-                    {"identifier": f"The identifier {stored!r} is permanent and "
-                     "cannot be changed."}
+                    {
+                        "identifier": f"The identifier {stored!r} is permanent and "
+                        "cannot be changed."
+                    }
                 )
 
     def derive_dates(self) -> None:
@@ -630,15 +650,11 @@ class Letter(Timestamped):
             self.date_earliest, self.date_latest = parsed.earliest, parsed.latest
             self.date_precision = parsed.precision
 
-    def save(self, *args, **kwargs):
-        if self.date:
-            dates.parse(self.date)  # never store a date the bounds cannot follow
-        self.derive_dates()
-        super().save(*args, **kwargs)
-
 
 class Signatory(Timestamped):
-    letter = models.ForeignKey(Letter, on_delete=models.CASCADE, related_name="signatories")
+    letter = models.ForeignKey(
+        Letter, on_delete=models.CASCADE, related_name="signatories"
+    )
     position = models.PositiveSmallIntegerField(
         help_text="Order in the signature block, from 1."
     )
@@ -717,11 +733,15 @@ class Signatory(Timestamped):
 
 
 class Addressee(Timestamped):
-    letter = models.ForeignKey(Letter, on_delete=models.CASCADE, related_name="addressees")
+    letter = models.ForeignKey(
+        Letter, on_delete=models.CASCADE, related_name="addressees"
+    )
     role = models.CharField(
         max_length=2, choices=AddresseeRole.choices, default=AddresseeRole.TO
     )
-    position = models.PositiveSmallIntegerField(help_text="Order in the letter, from 1.")
+    position = models.PositiveSmallIntegerField(
+        help_text="Order in the letter, from 1."
+    )
     person = models.ForeignKey(
         Person,
         null=True,
@@ -805,7 +825,9 @@ class Issuer(Timestamped):
 class Mention(Timestamped):
     """A person or organisation that the text names."""
 
-    letter = models.ForeignKey(Letter, on_delete=models.CASCADE, related_name="mentions")
+    letter = models.ForeignKey(
+        Letter, on_delete=models.CASCADE, related_name="mentions"
+    )
     person = models.ForeignKey(
         Person, null=True, blank=True, on_delete=models.PROTECT, related_name="mentions"
     )
@@ -817,7 +839,9 @@ class Mention(Timestamped):
         related_name="mentions",
     )
     name_as_written = models.CharField(
-        max_length=300, blank=True, help_text="The first form in which the text names it."
+        max_length=300,
+        blank=True,
+        help_text="The first form in which the text names it.",
     )
     certainty = models.CharField(
         max_length=20,

@@ -19,7 +19,7 @@ PUBLISHED = "published"
 
 
 def _count(model_qs, owner_field: str) -> Coalesce:
-    """A correlated COUNT(DISTINCT letter) subquery: no join fan-out on the outer query."""
+    """A correlated COUNT(DISTINCT letter) subquery: no join fan-out outside."""
     sub = (
         model_qs.filter(**{owner_field: OuterRef("pk")})
         .order_by()
@@ -88,9 +88,7 @@ def person_role_q(person_ids, roles=None) -> Q:
     q = Q(pk__in=[])
     if "signatory" in roles:
         q |= Q(pk__in=Signatory.objects.filter(person__in=person_ids).values("letter"))
-    addressee_roles = (
-        {"to", "cc"} if "addressee" in roles else roles & {"to", "cc"}
-    )
+    addressee_roles = {"to", "cc"} if "addressee" in roles else roles & {"to", "cc"}
     if addressee_roles:
         q |= Q(
             pk__in=Addressee.objects.filter(
@@ -107,16 +105,20 @@ def organisation_role_q(organisation_ids) -> Q:
     from letters.models import Addressee, Issuer, Mention, Signatory
 
     return (
-        Q(pk__in=Issuer.objects.filter(organisation__in=organisation_ids).values("letter"))
-        | Q(
-            pk__in=Signatory.objects.filter(
-                organisation__in=organisation_ids
-            ).values("letter")
+        Q(
+            pk__in=Issuer.objects.filter(organisation__in=organisation_ids).values(
+                "letter"
+            )
         )
         | Q(
-            pk__in=Addressee.objects.filter(
-                organisation__in=organisation_ids
-            ).values("letter")
+            pk__in=Signatory.objects.filter(organisation__in=organisation_ids).values(
+                "letter"
+            )
+        )
+        | Q(
+            pk__in=Addressee.objects.filter(organisation__in=organisation_ids).values(
+                "letter"
+            )
         )
         | Q(
             pk__in=Mention.objects.filter(organisation__in=organisation_ids).values(
@@ -189,9 +191,7 @@ class OrganisationQuerySet(models.QuerySet):
         return self.filter(
             Q(pk__in=direct)
             | Q(pk__in=model.objects.filter(children__in=direct).values("pk"))
-            | Q(
-                pk__in=model.objects.filter(children__children__in=direct).values("pk")
-            )
+            | Q(pk__in=model.objects.filter(children__children__in=direct).values("pk"))
         )
 
     def with_letter_counts(self):
@@ -239,9 +239,9 @@ class MembershipQuerySet(models.QuerySet):
     def held_on(self, day: date):
         """Memberships running on that day. Unknown bounds do not count as running:
         a membership with no start is not assumed to have begun."""
-        return self.filter(
-            start_date__isnull=False, start_date__lte=day
-        ).filter(Q(end_date__isnull=True) | Q(end_date__gte=day))
+        return self.filter(start_date__isnull=False, start_date__lte=day).filter(
+            Q(end_date__isnull=True) | Q(end_date__gte=day)
+        )
 
     def for_api(self):
         return self.published().select_related("person", "organisation", "post")

@@ -4,9 +4,9 @@ refuse. History is kept (django-simple-history) under the acting user.
 
 Seed loading and curators share the records, so the loader follows one rule: the source
 document owns the transcription and checksum; curators own everything else. The loader
-remembers what it last wrote in each record's ``seed_snapshot``; on a reload it changes a
-field only while the field still holds that value, so a curator's edit is never
-overwritten (it is reported instead).
+remembers what it last wrote in each record's ``seed_snapshot``; on a reload it
+changes a field only while the field still holds that value, so a curator's edit is
+never overwritten (it is reported instead).
 """
 
 from __future__ import annotations
@@ -61,13 +61,17 @@ class LoadReport:
 
     @property
     def changes(self) -> int:
-        return sum(self.created.values()) + sum(self.updated.values()) + sum(
-            self.deleted.values()
+        return (
+            sum(self.created.values())
+            + sum(self.updated.values())
+            + sum(self.deleted.values())
         )
 
     def lines(self) -> list[str]:
         models_seen = sorted(
-            set(self.created) | set(self.updated) | set(self.unchanged)
+            set(self.created)
+            | set(self.updated)
+            | set(self.unchanged)
             | set(self.deleted)
         )
         out = [
@@ -96,11 +100,13 @@ def seed_loader_user():
 # --- the snapshot rule ---------------------------------------------------------------
 
 
-def _save(obj: models.Model, *, actor, origin: str, reason: str = CHANGE_REASON) -> None:
+def _save(
+    obj: models.Model, *, actor, origin: str, reason: str = CHANGE_REASON
+) -> None:
     try:
         obj.full_clean()
     except ValidationError as exc:
-        raise ServiceError(f"{origin}: {_describe(exc)}") from exc
+        raise ServiceError(f"{origin}, {_describe(exc)}") from exc
     obj._history_user = actor
     obj._change_reason = reason
     try:
@@ -167,9 +173,7 @@ def _upsert(
         obj = model(**lookup)
     before = dict(obj.seed_snapshot or {}) if not created else None
     values_before = {k: getattr(obj, k) for k in desired} if not created else None
-    if not _sync(
-        obj, desired, source_owned=source_owned, label=origin, report=report
-    ):
+    if not _sync(obj, desired, source_owned=source_owned, label=origin, report=report):
         report.unchanged[name] += 1
         return obj
     values_after = {k: getattr(obj, k) for k in desired}
@@ -224,8 +228,13 @@ def organisation_upsert(
         origin=record.origin,
         report=report,
     )
-    _identifiers_add(owner={"organisation": org}, identifiers=record.identifiers,
-                     actor=actor, origin=record.origin, report=report)
+    _identifiers_add(
+        owner={"organisation": org},
+        identifiers=record.identifiers,
+        actor=actor,
+        origin=record.origin,
+        report=report,
+    )
     return org
 
 
@@ -247,8 +256,13 @@ def person_upsert(*, record: PersonRecord, actor, report: LoadReport) -> Person:
         origin=record.origin,
         report=report,
     )
-    _identifiers_add(owner={"person": person}, identifiers=record.identifiers,
-                     actor=actor, origin=record.origin, report=report)
+    _identifiers_add(
+        owner={"person": person},
+        identifiers=record.identifiers,
+        actor=actor,
+        origin=record.origin,
+        report=report,
+    )
     return person
 
 
@@ -257,8 +271,11 @@ def _identifiers_add(*, owner, identifiers, actor, origin, report) -> None:
     for scheme, value in identifiers:
         existing = ExternalIdentifier.objects.filter(**owner, scheme=scheme).first()
         if existing is None:
-            _save(ExternalIdentifier(**owner, scheme=scheme, value=value),
-                  actor=actor, origin=f"{origin}, identifier {scheme}")
+            _save(
+                ExternalIdentifier(**owner, scheme=scheme, value=value),
+                actor=actor,
+                origin=f"{origin}, identifier {scheme}",
+            )
             report.created["external identifiers"] += 1
         elif existing.value != value:
             report.kept_edits.append(f"{origin}: identifier {scheme}")
@@ -451,8 +468,9 @@ class _Keys:
         return self._get(Place, key)
 
 
-def _sync_children(queryset, desired, *, key_fields, model, letter, actor, origin,
-                   report) -> None:
+def _sync_children(
+    queryset, desired, *, key_fields, model, letter, actor, origin, report
+) -> None:
     """Match a letter's role rows to the catalogue's by key. Rows a curator added
     (no snapshot) are never touched; seeded rows a curator edited are kept."""
     name = model._meta.verbose_name_plural
@@ -489,15 +507,17 @@ def _sync_children(queryset, desired, *, key_fields, model, letter, actor, origi
             row.delete()
             report.deleted[name] += 1
         else:
-            report.kept_edits.append(f"{label}: removed from the catalogue but "
-                                     "edited by a curator, kept")
+            report.kept_edits.append(
+                f"{label}: removed from the catalogue but edited by a curator, kept"
+            )
 
 
 # --- the whole catalogue -------------------------------------------------------------
 
 
-def catalogue_load(*, catalogue: Catalogue, actor=None, dry_run: bool = False
-                   ) -> LoadReport:
+def catalogue_load(
+    *, catalogue: Catalogue, actor=None, dry_run: bool = False
+) -> LoadReport:
     """Load a whole catalogue in one transaction: all of it or nothing."""
     report = LoadReport()
     with transaction.atomic():
@@ -535,6 +555,10 @@ def letter_set_status(*, letter: Letter, status: str, actor) -> bool:
         return False
     with transaction.atomic():
         letter.status = status
-        _save(letter, actor=actor, origin=letter.identifier,
-              reason=f"Status set to {status}")
+        _save(
+            letter,
+            actor=actor,
+            origin=letter.identifier,
+            reason=f"Status set to {status}",
+        )
     return True

@@ -6,6 +6,7 @@ from django.db import models
 
 from letters import dates
 
+
 class ReviewStatus(models.TextChoices):
     DRAFT = "draft", "Draft"
     IN_REVIEW = "in_review", "In review"
@@ -89,4 +90,3 @@ IDENTIFIER_PATTERNS: dict[str, str] = {
 LANGUAGES = sorted(
     {(code, name) for code, name in global_settings.LANGUAGES if len(code) == 2}
 )
-

@@ -1,0 +1,50 @@
+# The two commands for a fresh machine: `make run` and `make test` (see README.md).
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+# Tests run with debug off, like production; the key below is for tests only.
+TEST_ENV := DJANGO_SECRET_KEY=test-only-not-a-secret DJANGO_DEBUG=0
+
+.PHONY: run install migrate seeds serve test test-sqlite test-postgresql lint format clean
+
+run: install migrate seeds serve
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+migrate: install
+	DJANGO_DEBUG=1 $(BIN)/python manage.py migrate --noinput
+
+seeds: install
+	DJANGO_DEBUG=1 $(BIN)/python manage.py load_seeds
+
+serve: install
+	@echo "Serving the archive on http://$(HOST):$(PORT)/ (admin at /admin/, API at /api/v1/)"
+	DJANGO_DEBUG=1 $(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+# The whole suite, on SQLite and then on a PostgreSQL server started for the run.
+test: test-sqlite test-postgresql
+
+test-sqlite: install
+	$(TEST_ENV) $(BIN)/pytest
+
+test-postgresql: install
+	$(TEST_ENV) scripts/with-postgresql.sh $(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) var staticfiles .pytest_cache
