@@ -139,7 +139,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "DEFAULT_AUTHENTICATION_CLASSES": [],
     "UNAUTHENTICATED_USER": None,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "letters.schema.ArchiveAutoSchema",
     "DEFAULT_PAGINATION_CLASS": "letters.pagination.ArchivePagination",
     "PAGE_SIZE": API_PAGE_SIZE,
     "DEFAULT_FILTER_BACKENDS": [
@@ -167,12 +167,17 @@ SPECTACULAR_SETTINGS = {
         "involve, are visible."
     ),
     "VERSION": "1.0.0",
+    "OAS_VERSION": "3.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {},
+    "ENUM_NAME_OVERRIDES": {
+        "LetterKindEnum": "letters.vocabularies.LetterKind",
+        "OrganisationKindEnum": "letters.vocabularies.OrganisationKind",
+        "LanguageEnum": "letters.vocabularies.LANGUAGES",
+    },
 }
 
 LOGGING = {

@@ -547,9 +547,12 @@ class Letter(Timestamped):
     notes = models.TextField(
         blank=True, help_text="Curator notes. Never shown in the API or the package."
     )
+    search_text = models.TextField(
+        blank=True, editable=False, help_text="Folded title, summary and text."
+    )
 
     objects = LetterQuerySet.as_manager()
-    history = HistoricalRecords(excluded_fields=["seed_snapshot"])
+    history = HistoricalRecords(excluded_fields=["seed_snapshot", "search_text"])
 
     class Meta:
         ordering = ["date_earliest", "identifier"]
@@ -600,6 +603,11 @@ class Letter(Timestamped):
         if self.date:
             dates.parse(self.date)  # never store a date the bounds cannot follow
         self.derive_dates()
+        self.search_text = fold(
+            "\n".join([self.identifier, self.title, self.summary, self.transcription])
+        )
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "search_text"}
         super().save(*args, **kwargs)
 
     @property

@@ -1,6 +1,58 @@
+"""Page-number pagination with a validated, capped page_size: a bad page_size is a 400
+that names the parameter, not a silent fallback."""
+
+from collections import OrderedDict
+
+from django.conf import settings
+from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
+from rest_framework.response import Response
 
 
 class ArchivePagination(PageNumberPagination):
+    page_size = settings.API_PAGE_SIZE
+    max_page_size = settings.API_MAX_PAGE_SIZE
     page_size_query_param = "page_size"
-    max_page_size = 500
+    page_size_query_description = (
+        f"Results per page, 1 to {settings.API_MAX_PAGE_SIZE} "
+        f"(default {settings.API_PAGE_SIZE})."
+    )
+    page_query_description = "Page number, from 1. A page past the end is a 404."
+
+    def get_page_size(self, request):
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None or raw == "":
+            return self.page_size
+        if not raw.isdigit() or not 1 <= int(raw) <= self.max_page_size:
+            raise ValidationError(
+                {
+                    "page_size": [
+                        f"{raw!r} is not a whole number from 1 to {self.max_page_size}."
+                    ]
+                }
+            )
+        return int(raw)
+
+    def get_paginated_response(self, data, facets=None):
+        body = OrderedDict(
+            [
+                ("count", self.page.paginator.count),
+                ("next", self.get_next_link()),
+                ("previous", self.get_previous_link()),
+                ("results", data),
+            ]
+        )
+        if facets is not None:
+            body["facets"] = facets
+        return Response(body)
+
+    def get_paginated_response_schema(self, schema):
+        response = super().get_paginated_response_schema(schema)
+        response["required"] = ["count", "next", "previous", "results"]
+        for link in ("next", "previous"):  # OpenAPI 3.1 spelling of nullable
+            response["properties"][link] = {
+                "type": ["string", "null"],
+                "format": "uri",
+                "description": f"The {link} page, or null.",
+            }
+        return response

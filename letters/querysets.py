@@ -161,7 +161,7 @@ class PersonQuerySet(models.QuerySet):
                 Prefetch(
                     "memberships",
                     queryset=Membership.objects.published()
-                    .select_related("organisation", "post")
+                    .select_related("organisation", "post", "attested_by")
                     .order_by("start_date", "id"),
                     to_attr="public_memberships",
                 ),

@@ -1,3 +1,41 @@
-"""Public API routes (filled in by the API issue)."""
+"""Public API routes: /api/v1/ (browsable root), the schema and the docs."""
 
-urlpatterns: list = []
+from django.urls import include, path
+from drf_spectacular.views import (
+    SpectacularAPIView,
+    SpectacularRedocView,
+    SpectacularSwaggerView,
+)
+from rest_framework.routers import DefaultRouter
+
+from letters import views
+
+
+class ArchiveRouter(DefaultRouter):
+    """DefaultRouter whose root also links the API documentation."""
+
+    def get_api_root_view(self, api_urls=None):
+        view = super().get_api_root_view(api_urls)
+        view.initkwargs["api_root_dict"].update(
+            {"schema": "api-schema", "docs": "api-docs"}
+        )
+        return view
+
+
+router = ArchiveRouter()
+router.register("letters", views.LetterViewSet, basename="letter")
+router.register("persons", views.PersonViewSet, basename="person")
+router.register("organisations", views.OrganisationViewSet, basename="organisation")
+router.register("places", views.PlaceViewSet, basename="place")
+router.register("offices", views.OfficeViewSet, basename="office")
+
+urlpatterns = [
+    path("v1/", include(router.urls)),
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path(
+        "docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"
+    ),
+    path(
+        "redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"
+    ),
+]

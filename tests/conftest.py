@@ -96,3 +96,28 @@ def curator(db, django_user_model):
 def curator_client(client, curator):
     client.force_login(curator)
     return client
+
+
+@pytest.fixture(autouse=True)
+def _fresh_throttle_counts():
+    """Each test starts with empty throttle counters (they live in the cache)."""
+    from django.core.cache import cache
+
+    cache.clear()
+    return
+
+
+@pytest.fixture
+def api(client):
+    """GET a JSON API path, asserting the status; returns the decoded body."""
+
+    def get(path, status=200, **params):
+        response = client.get(path, params)
+        assert response.status_code == status, response.content[:500]
+        return response.json()
+
+    return get
+
+
+def identifiers(body) -> list[str]:
+    return [row["identifier"] for row in body["results"]]

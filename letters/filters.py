@@ -1,0 +1,546 @@
+"""The API's query vocabulary. Filter names are the public contract: each is
+explicit, documented (help_text reaches the OpenAPI schema) and validated, so bad input
+gives a 400 that names the parameter.
+
+Several values of one filter, comma-separated or repeated, mean OR. Persons,
+organisations and places are given by numeric id or by key (``laurent-fabius``).
+"""
+
+from __future__ import annotations
+
+import re
+
+import django_filters as filters
+from django import forms
+from django.db.models import Q
+from drf_spectacular.utils import extend_schema_field
+
+from letters import dates
+from letters.models import Letter, Membership, Organisation, Person, Place
+from letters.querysets import PUBLISHED, organisation_role_q, person_role_q
+from letters.text import fold
+from letters.vocabularies import (
+    LANGUAGES,
+    AddresseeRole,
+    LetterKind,
+    OrganisationKind,
+)
+
+MAX_ID = 2**63 - 1  # the largest bigint: larger ids cannot exist on any engine
+KEY_RE = re.compile(r"^[a-z0-9]+(--?[a-z0-9]+)*$")
+ROLE_CHOICES = [
+    ("signatory", "signed (persons) or was signed for (organisations)"),
+    ("to", "addressed (to)"),
+    ("cc", "received a copy (cc)"),
+    ("addressee", "to or cc"),
+    ("mentioned", "named in the text"),
+    ("issuer", "issued the document (organisations)"),
+]
+MAX_VALUES = 100
+MAX_SEARCH_TERMS = 10
+
+
+class MultiValueWidget(forms.Widget):
+    """Reads a parameter given several times and/or as comma-separated values."""
+
+    def value_from_datadict(self, data, files, name):
+        raw = data.getlist(name) if hasattr(data, "getlist") else [data.get(name)]
+        values = [
+            part.strip()
+            for item in raw
+            if item is not None
+            for part in str(item).split(",")
+            if part.strip()
+        ]
+        return values or None
+
+
+class MultipleChoiceField(forms.MultipleChoiceField):
+    widget = MultiValueWidget
+
+    def clean(self, value):
+        if value and len(value) > MAX_VALUES:
+            raise forms.ValidationError(f"at most {MAX_VALUES} values")
+        return super().clean(value)
+
+
+class RefListField(forms.Field):
+    """Numeric ids (1 to 2^63-1) or keys; returns (ids, keys)."""
+
+    widget = MultiValueWidget
+
+    def to_python(self, value):
+        if not value:
+            return None
+        if len(value) > MAX_VALUES:
+            raise forms.ValidationError(f"at most {MAX_VALUES} values")
+        ids, keys = [], []
+        for item in value:
+            if item.isdigit():
+                number = int(item)
+                if not 1 <= number <= MAX_ID:
+                    raise forms.ValidationError(
+                        f"{item!r} is out of range: ids run from 1 to {MAX_ID}"
+                    )
+                ids.append(number)
+            elif KEY_RE.match(item):
+                keys.append(item)
+            else:
+                raise forms.ValidationError(
+                    f"{item!r} is neither a numeric id nor a key such as "
+                    "'laurent-fabius'"
+                )
+        return ids, keys
+
+
+class PartialDateField(forms.CharField):
+    def to_python(self, value):
+        value = super().to_python(value)
+        if not value:
+            return None
+        try:
+            return dates.parse(value)
+        except dates.PartialDateError as exc:
+            raise forms.ValidationError(str(exc)) from exc
+
+
+class YearListField(forms.Field):
+    widget = MultiValueWidget
+
+    def to_python(self, value):
+        if not value:
+            return None
+        years = []
+        for item in value:
+            if not re.fullmatch(r"\d{4}", item) or item == "0000":
+                raise forms.ValidationError(f"{item!r} is not a year (YYYY)")
+            years.append(int(item))
+        return years
+
+
+class CountryField(forms.Field):
+    widget = MultiValueWidget
+
+    def to_python(self, value):
+        if not value:
+            return None
+        codes = [code.upper() for code in value]
+        for code in codes:
+            if not re.fullmatch(r"[A-Z]{2}", code):
+                raise forms.ValidationError(
+                    f"{code!r} is not a two-letter ISO 3166-1 country code"
+                )
+        return codes
+
+
+@extend_schema_field({"type": "string", "example": "FR"})
+class CountryFilter(filters.Filter):
+    field_class = CountryField
+
+    def filter(self, qs, value):
+        return qs.filter(country__in=value) if value else qs
+
+
+@extend_schema_field(
+    {"type": "string", "pattern": r"^\d{4}(-\d{2}(-\d{2})?)?$", "example": "2015-05"}
+)
+class PartialDateFilter(filters.Filter):
+    field_class = PartialDateField
+
+
+@extend_schema_field({"type": "string", "example": "2015,2016"})
+class YearFilter(filters.Filter):
+    field_class = YearListField
+
+
+class MultipleChoiceFilter(filters.MultipleChoiceFilter):
+    field_class = MultipleChoiceField
+
+
+@extend_schema_field({"type": "string", "example": "laurent-fabius"})
+class RefFilter(filters.Filter):
+    field_class = RefListField
+
+
+def _refs(model, value):
+    ids, keys = value
+    return model.objects.filter(Q(pk__in=ids) | Q(key__in=keys)).values("pk")
+
+
+def search_terms(value: str) -> list[str]:
+    terms = fold(value).split()
+    if len(terms) > MAX_SEARCH_TERMS:
+        raise forms.ValidationError(f"at most {MAX_SEARCH_TERMS} words")
+    return terms
+
+
+class SearchField(forms.CharField):
+    def to_python(self, value):
+        value = super().to_python(value)
+        if not value:
+            return None
+        if len(value) > 200:
+            raise forms.ValidationError("at most 200 characters")
+        if "\x00" in value:
+            raise forms.ValidationError("contains a NUL character")
+        return search_terms(value) or None
+
+
+@extend_schema_field({"type": "string", "maxLength": 200, "example": "fabius"})
+class SearchFilter(filters.Filter):
+    field_class = SearchField
+
+
+class LetterFilter(filters.FilterSet):
+    date_after = PartialDateFilter(
+        method="filter_date_after",
+        help_text="Letters that may be dated on or after this partial date (YYYY, "
+        "YYYY-MM or YYYY-MM-DD). Overlap: a letter dated 2015-05 matches "
+        "date_after=2015-05-20.",
+    )
+    date_before = PartialDateFilter(
+        method="filter_date_before",
+        help_text="Letters that may be dated on or before this partial date (to its "
+        "last day: date_before=2015-05 includes 31 May).",
+    )
+    year = YearFilter(
+        method="filter_year",
+        help_text="Letters whose date overlaps one of these years (YYYY, several "
+        "allowed).",
+    )
+    kind = MultipleChoiceFilter(
+        choices=LetterKind.choices, help_text="Kind of document (OR)."
+    )
+    exclude_kind = MultipleChoiceFilter(
+        field_name="kind",
+        choices=LetterKind.choices,
+        exclude=True,
+        help_text="Leave out these kinds.",
+    )
+    language = MultipleChoiceFilter(
+        choices=LANGUAGES, help_text="ISO 639-1 language code (OR)."
+    )
+    place = RefFilter(
+        method="filter_place", help_text="Place of writing: id or key (OR)."
+    )
+    person = RefFilter(
+        method="filter_person",
+        help_text="Letters involving any of these persons (id or key), in any role "
+        "or in the roles given by `role`.",
+    )
+    role = MultipleChoiceFilter(
+        choices=ROLE_CHOICES,
+        method="filter_noop",
+        help_text="Restricts `person` and `organisation` to these roles: signatory, "
+        "to, cc, addressee (to or cc), mentioned, issuer.",
+    )
+    exclude_person = RefFilter(
+        method="filter_exclude_person",
+        help_text="Leave out letters involving these persons (in `role` if given).",
+    )
+    signatory = RefFilter(
+        method="filter_signatory", help_text="Signed by any of these persons."
+    )
+    addressee = RefFilter(
+        method="filter_addressee",
+        help_text="Addressed (to or cc) to any of these persons or organisations.",
+    )
+    cc = RefFilter(
+        method="filter_cc",
+        help_text="With any of these persons or organisations in copy (cc).",
+    )
+    organisation = RefFilter(
+        method="filter_organisation",
+        help_text="Involving any of these organisations in any role: issuer, signed "
+        "for, addressee, mentioned (or in the roles given by `role`).",
+    )
+    exclude_organisation = RefFilter(
+        method="filter_exclude_organisation",
+        help_text="Leave out letters involving these organisations.",
+    )
+    search = SearchFilter(
+        method="filter_search",
+        help_text="Free text over title, summary, transcription and the names of "
+        "everyone involved; accent- and case-insensitive; every word must match.",
+    )
+    ordering = filters.OrderingFilter(
+        fields=(
+            ("date_earliest", "date"),
+            ("title", "title"),
+            ("identifier", "identifier"),
+        ),
+        help_text="Sort by date, title or identifier; prefix with - to reverse.",
+    )
+
+    class Meta:
+        model = Letter
+        fields: list[str] = []
+
+    # -- filter methods
+
+    def filter_noop(self, queryset, name, value):
+        return queryset  # read by filter_person / filter_organisation
+
+    def _roles(self):
+        return self.form.cleaned_data.get("role") or None
+
+    def filter_date_after(self, queryset, name, value):
+        return queryset.filter(date_latest__gte=value.earliest)
+
+    def filter_date_before(self, queryset, name, value):
+        return queryset.filter(date_earliest__lte=value.latest)
+
+    def filter_year(self, queryset, name, value):
+        q = Q()
+        for year in value:
+            q |= Q(date_earliest__year__lte=year, date_latest__year__gte=year)
+        return queryset.filter(q)
+
+    def filter_place(self, queryset, name, value):
+        return queryset.filter(place__in=_refs(Place, value))
+
+    def _person_q(self, value, roles=None):
+        return person_role_q(_refs(Person, value), roles)
+
+    def _organisation_q(self, value, roles=None):
+        ids = _refs(Organisation, value)
+        if not roles:
+            return organisation_role_q(ids)
+        from letters.models import Addressee, Issuer, Mention, Signatory
+
+        q = Q(pk__in=[])
+        if "issuer" in roles:
+            q |= Q(pk__in=Issuer.objects.filter(organisation__in=ids).values("letter"))
+        if "signatory" in roles:
+            q |= Q(
+                pk__in=Signatory.objects.filter(organisation__in=ids).values("letter")
+            )
+        addressee_roles = (
+            {"to", "cc"} if "addressee" in roles else set(roles) & {"to", "cc"}
+        )
+        if addressee_roles:
+            q |= Q(
+                pk__in=Addressee.objects.filter(
+                    organisation__in=ids, role__in=sorted(addressee_roles)
+                ).values("letter")
+            )
+        if "mentioned" in roles:
+            q |= Q(pk__in=Mention.objects.filter(organisation__in=ids).values("letter"))
+        return q
+
+    def filter_person(self, queryset, name, value):
+        return queryset.filter(self._person_q(value, self._roles()))
+
+    def filter_exclude_person(self, queryset, name, value):
+        return queryset.exclude(self._person_q(value, self._roles()))
+
+    def filter_signatory(self, queryset, name, value):
+        return queryset.filter(self._person_q(value, ["signatory"]))
+
+    def _addressed(self, queryset, value, roles):
+        from letters.models import Addressee
+
+        people = _refs(Person, value)
+        bodies = _refs(Organisation, value)
+        return queryset.filter(
+            pk__in=Addressee.objects.filter(
+                Q(person__in=people) | Q(organisation__in=bodies), role__in=roles
+            ).values("letter")
+        )
+
+    def filter_addressee(self, queryset, name, value):
+        return self._addressed(queryset, value, AddresseeRole.values)
+
+    def filter_cc(self, queryset, name, value):
+        return self._addressed(queryset, value, [AddresseeRole.CC])
+
+    def filter_organisation(self, queryset, name, value):
+        return queryset.filter(self._organisation_q(value, self._roles()))
+
+    def filter_exclude_organisation(self, queryset, name, value):
+        return queryset.exclude(self._organisation_q(value, self._roles()))
+
+    def filter_search(self, queryset, name, terms):
+        return queryset.filter(letter_search_q(terms))
+
+
+def letter_search_q(terms: list[str]) -> Q:
+    """Every term in the letter's own folded text or in a folded name of someone
+    involved in it."""
+    from letters.models import Addressee, Issuer, Mention, Signatory
+
+    q = Q()
+    for term in terms:
+        people = Person.objects.filter(search_text__contains=term).values("pk")
+        bodies = Organisation.objects.filter(search_text__contains=term).values("pk")
+        q &= (
+            Q(search_text__contains=term)
+            | Q(
+                pk__in=Signatory.objects.filter(
+                    Q(person__in=people) | Q(organisation__in=bodies)
+                ).values("letter")
+            )
+            | Q(
+                pk__in=Addressee.objects.filter(
+                    Q(person__in=people) | Q(organisation__in=bodies)
+                ).values("letter")
+            )
+            | Q(
+                pk__in=Mention.objects.filter(
+                    Q(person__in=people) | Q(organisation__in=bodies)
+                ).values("letter")
+            )
+            | Q(pk__in=Issuer.objects.filter(organisation__in=bodies).values("letter"))
+        )
+    return q
+
+
+class PersonFilter(filters.FilterSet):
+    search = SearchFilter(
+        method="filter_search",
+        help_text="Any name form (display name, sort name, other names and "
+        "spellings); accent- and case-insensitive.",
+    )
+    role = MultipleChoiceFilter(
+        choices=[c for c in ROLE_CHOICES if c[0] != "issuer"],
+        method="filter_role",
+        help_text="Persons with at least one published letter in one of these roles.",
+    )
+    organisation = RefFilter(
+        method="filter_organisation",
+        help_text="Persons who signed for, or hold a published office or membership "
+        "in, any of these organisations (id or key).",
+    )
+    country = CountryFilter(help_text="ISO 3166-1 alpha-2 code, e.g. FR (OR).")
+    ordering = filters.OrderingFilter(
+        fields=(
+            ("sort_name", "name"),
+            ("letters_signed", "letters_signed"),
+            ("letters_received", "letters_received"),
+            ("letters_mentioned_in", "letters_mentioned_in"),
+        ),
+        help_text="Sort by name or by a letter count; prefix with - to reverse.",
+    )
+
+    class Meta:
+        model = Person
+        fields: list[str] = []
+
+    def filter_search(self, queryset, name, terms):
+        for term in terms:
+            queryset = queryset.filter(search_text__contains=term)
+        return queryset
+
+    def filter_role(self, queryset, name, value):
+        from letters.models import Addressee, Mention, Signatory
+
+        published = {"letter__status": PUBLISHED}
+        q = Q(pk__in=[])
+        if "signatory" in value:
+            q |= Q(pk__in=Signatory.objects.filter(**published).values("person"))
+        roles = {"to", "cc"} if "addressee" in value else set(value) & {"to", "cc"}
+        if roles:
+            q |= Q(
+                pk__in=Addressee.objects.filter(
+                    **published, role__in=sorted(roles)
+                ).values("person")
+            )
+        if "mentioned" in value:
+            q |= Q(pk__in=Mention.objects.filter(**published).values("person"))
+        return queryset.filter(q)
+
+    def filter_organisation(self, queryset, name, value):
+        from letters.models import Signatory
+
+        bodies = _refs(Organisation, value)
+        return queryset.filter(
+            Q(
+                pk__in=Signatory.objects.filter(
+                    letter__status=PUBLISHED, organisation__in=bodies
+                ).values("person")
+            )
+            | Q(
+                pk__in=Membership.objects.published()
+                .filter(organisation__in=bodies)
+                .values("person")
+            )
+        )
+
+
+class OrganisationFilter(filters.FilterSet):
+    search = SearchFilter(
+        method="filter_search",
+        help_text="Name, acronym or other names; accent- and case-insensitive.",
+    )
+    kind = MultipleChoiceFilter(
+        choices=OrganisationKind.choices, help_text="Kind of organisation (OR)."
+    )
+    country = CountryFilter(help_text="ISO 3166-1 alpha-2 code, e.g. FR (OR).")
+    parent = RefFilter(
+        method="filter_parent", help_text="Direct parts of these organisations."
+    )
+    ordering = filters.OrderingFilter(
+        fields=(
+            ("name", "name"),
+            ("letters_issued", "letters_issued"),
+            ("letters_signed_for", "letters_signed_for"),
+            ("letters_received", "letters_received"),
+            ("letters_mentioned_in", "letters_mentioned_in"),
+        ),
+        help_text="Sort by name or by a letter count; prefix with - to reverse.",
+    )
+
+    class Meta:
+        model = Organisation
+        fields: list[str] = []
+
+    def filter_search(self, queryset, name, terms):
+        for term in terms:
+            queryset = queryset.filter(search_text__contains=term)
+        return queryset
+
+    def filter_parent(self, queryset, name, value):
+        return queryset.filter(parent__in=_refs(Organisation, value))
+
+
+class PlaceFilter(filters.FilterSet):
+    country = CountryFilter(help_text="ISO 3166-1 alpha-2 code, e.g. FR (OR).")
+    ordering = filters.OrderingFilter(
+        fields=(("name", "name"), ("letter_count", "letter_count")),
+        help_text="Sort by name or number of letters; prefix with - to reverse.",
+    )
+
+    class Meta:
+        model = Place
+        fields: list[str] = []
+
+
+class OfficeFilter(filters.FilterSet):
+    person = RefFilter(method="filter_person", help_text="Held by these persons.")
+    organisation = RefFilter(
+        method="filter_organisation", help_text="In these organisations."
+    )
+    held_on = PartialDateFilter(
+        method="filter_held_on",
+        help_text="Offices that may have been held during this partial date (a day, "
+        "month or year). Offices with an unknown start are left out.",
+    )
+    ordering = filters.OrderingFilter(
+        fields=(("start_date", "start"), ("end_date", "end")),
+        help_text="Sort by start or end; prefix with - to reverse.",
+    )
+
+    class Meta:
+        model = Membership
+        fields: list[str] = []
+
+    def filter_person(self, queryset, name, value):
+        return queryset.filter(person__in=_refs(Person, value))
+
+    def filter_organisation(self, queryset, name, value):
+        return queryset.filter(organisation__in=_refs(Organisation, value))
+
+    def filter_held_on(self, queryset, name, value):
+        return queryset.filter(
+            start_date__isnull=False, start_date__lte=value.latest
+        ).filter(Q(end_date__isnull=True) | Q(end_date__gte=value.earliest))

@@ -1,0 +1,356 @@
+"""Read-only serializers of the public API. They never trigger queries: everything they
+read is selected or prefetched by the querysets in letters/querysets.py. Curator notes,
+contact details and snapshot fields are never declared here, so they cannot leak."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from letters.models import (
+    Addressee,
+    ExternalIdentifier,
+    Letter,
+    Membership,
+    Mention,
+    Organisation,
+    Person,
+    Place,
+    Signatory,
+)
+from letters.querysets import PUBLISHED
+from letters.vocabularies import LetterKind
+
+
+def _url(serializer, name: str, **kwargs) -> str:
+    """Absolute URL without the request's query (no ?format=csv in CSV cells)."""
+    path = reverse(name, kwargs=kwargs)
+    request = serializer.context.get("request")
+    return request.build_absolute_uri(path) if request is not None else path
+
+
+class PersonRefSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField()
+    name = serializers.CharField(source="display_name")
+
+    class Meta:
+        model = Person
+        fields = ["id", "key", "url", "name"]
+
+    def get_url(self, obj) -> str:
+        return _url(self, "person-detail", pk=obj.pk)
+
+
+class OrganisationRefSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Organisation
+        fields = ["id", "key", "url", "name", "acronym"]
+
+    def get_url(self, obj) -> str:
+        return _url(self, "organisation-detail", pk=obj.pk)
+
+
+class PlaceRefSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Place
+        fields = ["id", "key", "url", "name", "country"]
+
+    def get_url(self, obj) -> str:
+        return _url(self, "place-detail", pk=obj.pk)
+
+
+class LetterRefSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Letter
+        fields = ["identifier", "url", "title", "kind", "date"]
+
+    def get_url(self, obj) -> str:
+        return _url(self, "letter-detail", identifier=obj.identifier)
+
+
+class SignatorySerializer(serializers.ModelSerializer):
+    person = PersonRefSerializer(allow_null=True)
+    organisation = OrganisationRefSerializer(allow_null=True)
+    note = serializers.CharField(source="identification_note")
+
+    class Meta:
+        model = Signatory
+        fields = [
+            "position",
+            "name_as_written",
+            "person",
+            "capacity",
+            "organisation",
+            "certainty",
+            "note",
+        ]
+
+
+class AddresseeSerializer(serializers.ModelSerializer):
+    person = PersonRefSerializer(allow_null=True)
+    organisation = OrganisationRefSerializer(allow_null=True)
+    note = serializers.CharField(source="identification_note")
+
+    class Meta:
+        model = Addressee
+        fields = [
+            "role",
+            "person",
+            "organisation",
+            "office_as_written",
+            "certainty",
+            "note",
+        ]
+
+
+class MentionSerializer(serializers.ModelSerializer):
+    person = PersonRefSerializer(allow_null=True)
+    organisation = OrganisationRefSerializer(allow_null=True)
+    note = serializers.CharField(source="identification_note")
+
+    class Meta:
+        model = Mention
+        fields = ["person", "organisation", "name_as_written", "certainty", "note"]
+
+
+class SourceSerializer(serializers.Serializer):
+    file = serializers.CharField(source="source_file")
+    sha256 = serializers.CharField(source="source_sha256")
+
+
+class LetterSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField()
+    kind = serializers.ChoiceField(choices=LetterKind.choices)
+    date = serializers.CharField(
+        help_text="ISO 8601, as precise as known: 2015-05-18, 2015-05, 2015, or an "
+        "interval 2015-05/2015-06. Empty when undated."
+    )
+    place = PlaceRefSerializer(allow_null=True)
+    addressees = AddresseeSerializer(many=True)
+    signatories = SignatorySerializer(many=True)
+    issuing_organisations = serializers.SerializerMethodField()
+    mentions = MentionSerializer(many=True)
+    source = SourceSerializer(source="*")
+
+    class Meta:
+        model = Letter
+        fields = [
+            "identifier",
+            "url",
+            "title",
+            "kind",
+            "date",
+            "date_as_written",
+            "date_precision",
+            "date_certainty",
+            "place",
+            "language",
+            "summary",
+            "addressees",
+            "signatories",
+            "issuing_organisations",
+            "mentions",
+            "source",
+        ]
+
+    def get_url(self, obj) -> str:
+        return _url(self, "letter-detail", identifier=obj.identifier)
+
+    @extend_schema_field(OrganisationRefSerializer(many=True))
+    def get_issuing_organisations(self, obj):
+        return OrganisationRefSerializer(
+            [issuer.organisation for issuer in obj.issuers.all()],
+            many=True,
+            context=self.context,
+        ).data
+
+
+class LetterDetailSerializer(LetterSerializer):
+    class Meta(LetterSerializer.Meta):
+        fields = [*LetterSerializer.Meta.fields, "transcription"]
+
+
+class IdentifierSerializer(serializers.ModelSerializer):
+    url = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = ExternalIdentifier
+        fields = ["scheme", "value", "url"]
+
+
+class OfficeSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField()
+    person = PersonRefSerializer()
+    organisation = OrganisationRefSerializer()
+    post = serializers.CharField(source="post.label", allow_null=True, default=None)
+    attested_by = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Membership
+        fields = [
+            "id",
+            "url",
+            "person",
+            "organisation",
+            "post",
+            "role",
+            "start",
+            "end",
+            "attested_by",
+            "source_note",
+        ]
+
+    def get_url(self, obj) -> str:
+        return _url(self, "office-detail", pk=obj.pk)
+
+    @extend_schema_field(LetterRefSerializer(allow_null=True))
+    def get_attested_by(self, obj):
+        letter = obj.attested_by
+        if letter is None or letter.status != PUBLISHED:
+            return None
+        return LetterRefSerializer(letter, context=self.context).data
+
+
+class PersonOfficeSerializer(OfficeSerializer):
+    class Meta(OfficeSerializer.Meta):
+        fields = [f for f in OfficeSerializer.Meta.fields if f != "person"]
+
+
+class PersonSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField()
+    name = serializers.CharField(source="display_name")
+    other_names = serializers.ListField(
+        source="other_names_list", child=serializers.CharField()
+    )
+    identifiers = IdentifierSerializer(many=True)
+    offices = PersonOfficeSerializer(many=True, source="public_memberships")
+    letters_signed = serializers.IntegerField()
+    letters_received = serializers.IntegerField()
+    letters_mentioned_in = serializers.IntegerField()
+
+    class Meta:
+        model = Person
+        fields = [
+            "id",
+            "key",
+            "url",
+            "name",
+            "sort_name",
+            "other_names",
+            "honorific",
+            "country",
+            "description",
+            "identifiers",
+            "offices",
+            "letters_signed",
+            "letters_received",
+            "letters_mentioned_in",
+        ]
+
+    def get_url(self, obj) -> str:
+        return _url(self, "person-detail", pk=obj.pk)
+
+
+class ReceivedLetterSerializer(LetterRefSerializer):
+    role = serializers.CharField()
+
+    class Meta(LetterRefSerializer.Meta):
+        fields = [*LetterRefSerializer.Meta.fields, "role"]
+
+
+class PersonLettersSerializer(serializers.Serializer):
+    signed = LetterRefSerializer(many=True)
+    received = ReceivedLetterSerializer(many=True)
+    mentioned_in = LetterRefSerializer(many=True)
+
+
+class PersonDetailSerializer(PersonSerializer):
+    letters = serializers.SerializerMethodField()
+
+    class Meta(PersonSerializer.Meta):
+        fields = [*PersonSerializer.Meta.fields, "letters"]
+
+    @extend_schema_field(PersonLettersSerializer)
+    def get_letters(self, obj):
+        return PersonLettersSerializer(obj.public_letters, context=self.context).data
+
+
+class OrganisationSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField()
+    other_names = serializers.ListField(
+        source="other_names_list", child=serializers.CharField()
+    )
+    parent = serializers.SerializerMethodField()
+    identifiers = IdentifierSerializer(many=True)
+    letters_issued = serializers.IntegerField()
+    letters_signed_for = serializers.IntegerField()
+    letters_received = serializers.IntegerField()
+    letters_mentioned_in = serializers.IntegerField()
+
+    class Meta:
+        model = Organisation
+        fields = [
+            "id",
+            "key",
+            "url",
+            "name",
+            "acronym",
+            "other_names",
+            "kind",
+            "country",
+            "parent",
+            "identifiers",
+            "letters_issued",
+            "letters_signed_for",
+            "letters_received",
+            "letters_mentioned_in",
+        ]
+
+    def get_url(self, obj) -> str:
+        return _url(self, "organisation-detail", pk=obj.pk)
+
+    @extend_schema_field(OrganisationRefSerializer(allow_null=True))
+    def get_parent(self, obj):
+        public = self.context.get("public_organisation_ids", set())
+        if obj.parent_id is None or obj.parent_id not in public:
+            return None
+        return OrganisationRefSerializer(obj.parent, context=self.context).data
+
+
+class OrganisationLettersSerializer(serializers.Serializer):
+    issued = LetterRefSerializer(many=True)
+    signed_for = LetterRefSerializer(many=True)
+    received = ReceivedLetterSerializer(many=True)
+    mentioned_in = LetterRefSerializer(many=True)
+
+
+class OrganisationDetailSerializer(OrganisationSerializer):
+    letters = serializers.SerializerMethodField()
+
+    class Meta(OrganisationSerializer.Meta):
+        fields = [*OrganisationSerializer.Meta.fields, "letters"]
+
+    @extend_schema_field(OrganisationLettersSerializer)
+    def get_letters(self, obj):
+        return OrganisationLettersSerializer(
+            obj.public_letters, context=self.context
+        ).data
+
+
+class PlaceSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField()
+    letter_count = serializers.IntegerField()
+
+    class Meta:
+        model = Place
+        fields = ["id", "key", "url", "name", "country", "wikidata", "letter_count"]
+
+    def get_url(self, obj) -> str:
+        return _url(self, "place-detail", pk=obj.pk)
