@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "simple_history",
     "letters",
+    "datapackage",
 ]
 
 MIDDLEWARE = [
@@ -128,6 +129,9 @@ STORAGES = {
 # Serve static files from the app folders when collectstatic has not run (tests, dev).
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
+
+# The archive's public address (the data package's homepage).
+ARCHIVE_PUBLIC_URL = env.str("ARCHIVE_PUBLIC_URL", default="http://127.0.0.1:8000/")
 
 # Where the published data package lives (see datapackage/build.py).
 DATAPACKAGE_DIR = Path(env.str("DATAPACKAGE_DIR", default=str(VAR_DIR / "datapackage")))

@@ -168,9 +168,7 @@ class Person(Timestamped):
         return self.display_name
 
     def save(self, *args, **kwargs):
-        self.search_text = fold(
-            " | ".join([self.display_name, self.sort_name, *self.other_names_list])
-        )
+        self.refresh_derived()
         if kwargs.get("update_fields") is not None:
             kwargs["update_fields"] = {*kwargs["update_fields"], "search_text"}
         super().save(*args, **kwargs)
@@ -178,6 +176,12 @@ class Person(Timestamped):
     @property
     def other_names_list(self) -> list[str]:
         return lines(self.other_names)
+
+    def refresh_derived(self) -> None:
+        """Set the folded search column (save() and bulk imports call it)."""
+        self.search_text = fold(
+            " | ".join([self.display_name, self.sort_name, *self.other_names_list])
+        )
 
 
 class Organisation(Timestamped):
@@ -238,9 +242,7 @@ class Organisation(Timestamped):
         return f"{self.name} ({self.acronym})" if self.acronym else self.name
 
     def save(self, *args, **kwargs):
-        self.search_text = fold(
-            " | ".join([self.name, self.acronym, *self.other_names_list])
-        )
+        self.refresh_derived()
         if kwargs.get("update_fields") is not None:
             kwargs["update_fields"] = {*kwargs["update_fields"], "search_text"}
         super().save(*args, **kwargs)
@@ -248,6 +250,12 @@ class Organisation(Timestamped):
     @property
     def other_names_list(self) -> list[str]:
         return lines(self.other_names)
+
+    def refresh_derived(self) -> None:
+        """Set the folded search column (save() and bulk imports call it)."""
+        self.search_text = fold(
+            " | ".join([self.name, self.acronym, *self.other_names_list])
+        )
 
     def clean(self) -> None:
         ancestor, seen = self.parent, set()
@@ -602,10 +610,7 @@ class Letter(Timestamped):
     def save(self, *args, **kwargs):
         if self.date:
             dates.parse(self.date)  # never store a date the bounds cannot follow
-        self.derive_dates()
-        self.search_text = fold(
-            "\n".join([self.identifier, self.title, self.summary, self.transcription])
-        )
+        self.refresh_derived()
         if kwargs.get("update_fields") is not None:
             kwargs["update_fields"] = {*kwargs["update_fields"], "search_text"}
         super().save(*args, **kwargs)
@@ -643,6 +648,13 @@ class Letter(Timestamped):
                         "cannot be changed."
                     }
                 )
+
+    def refresh_derived(self) -> None:
+        """Dates' bounds and the folded search text (save() and bulk imports)."""
+        self.derive_dates()
+        self.search_text = fold(
+            "\n".join([self.identifier, self.title, self.summary, self.transcription])
+        )
 
     def derive_dates(self) -> None:
         """Set precision and bounds from the normalised date (cheap, no I/O)."""

@@ -8,6 +8,7 @@ from drf_spectacular.views import (
 )
 from rest_framework.routers import DefaultRouter
 
+from datapackage.views import DataPackageDescriptorView, DataPackageZipView
 from letters import views
 
 
@@ -17,7 +18,12 @@ class ArchiveRouter(DefaultRouter):
     def get_api_root_view(self, api_urls=None):
         view = super().get_api_root_view(api_urls)
         view.initkwargs["api_root_dict"].update(
-            {"schema": "api-schema", "docs": "api-docs"}
+            {
+                "datapackage": "datapackage-descriptor",
+                "datapackage_zip": "datapackage-zip",
+                "schema": "api-schema",
+                "docs": "api-docs",
+            }
         )
         return view
 
@@ -30,6 +36,12 @@ router.register("places", views.PlaceViewSet, basename="place")
 router.register("offices", views.OfficeViewSet, basename="office")
 
 urlpatterns = [
+    path(
+        "v1/datapackage/",
+        DataPackageDescriptorView.as_view(),
+        name="datapackage-descriptor",
+    ),
+    path("v1/datapackage.zip", DataPackageZipView.as_view(), name="datapackage-zip"),
     path("v1/", include(router.urls)),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path(

@@ -121,3 +121,10 @@ def api(client):
 
 def identifiers(body) -> list[str]:
     return [row["identifier"] for row in body["results"]]
+
+
+@pytest.fixture(autouse=True)
+def _package_dir(settings, tmp_path):
+    """Each test publishes its data package under its own temporary folder."""
+    settings.DATAPACKAGE_DIR = tmp_path / "published" / "datapackage"
+    return settings.DATAPACKAGE_DIR

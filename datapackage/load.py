@@ -1,0 +1,410 @@
+"""Import a data package (a folder or its zip) into an empty archive.
+
+The package is checked before anything is written: its resources and fields must be
+the ones fields.py specifies, and frictionless must find it valid (types, constraints,
+foreign keys, bytes and hashes). The records are then created in one transaction, so a
+failure leaves the database as it was. Timestamps are restored from the package, so
+export -> import -> export gives identical files.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import json
+import shutil
+import tempfile
+import zipfile
+from collections import defaultdict
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+from django.db import transaction
+
+from datapackage import build
+from datapackage.fields import RESOURCES
+from letters import models
+from letters.vocabularies import ReviewStatus
+
+BATCH = 1000
+MAX_UNZIPPED = 4 * 1024**3
+
+
+class ImportRefused(Exception):
+    """The package cannot be imported; nothing was written."""
+
+
+@contextlib.contextmanager
+def opened(path: Path) -> Iterator[Path]:
+    """The package folder: `path` itself, or a zip extracted safely to a temporary
+    folder."""
+    path = Path(path)
+    if path.is_dir():
+        yield _descriptor_folder(path)
+        return
+    if not path.is_file():
+        raise ImportRefused(f"{path}: no such folder or zip file")
+    if not zipfile.is_zipfile(path):
+        raise ImportRefused(f"{path}: not a zip file nor a folder")
+    folder = Path(tempfile.mkdtemp(prefix="import-"))
+    try:
+        with zipfile.ZipFile(path) as archive:
+            total = 0
+            for info in archive.infolist():
+                name = Path(info.filename)
+                if name.is_absolute() or ".." in name.parts:
+                    raise ImportRefused(f"{path}: unsafe member {info.filename!r}")
+                total += info.file_size
+                if total > MAX_UNZIPPED:
+                    raise ImportRefused(f"{path}: unpacks to more than 4 GiB")
+            archive.extractall(folder)
+        yield _descriptor_folder(folder)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _descriptor_folder(folder: Path) -> Path:
+    if (folder / build.DESCRIPTOR).is_file():
+        return folder
+    found = sorted(folder.glob(f"*/{build.DESCRIPTOR}"))
+    if len(found) == 1:
+        return found[0].parent
+    raise ImportRefused(f"{folder}: no {build.DESCRIPTOR} found")
+
+
+def check(folder: Path) -> dict:
+    """Refuse a package that is not ours or not valid; return its descriptor."""
+    try:
+        descriptor = json.loads((folder / build.DESCRIPTOR).read_text("utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ImportRefused(f"{build.DESCRIPTOR}: not readable JSON ({exc})") from exc
+    if not isinstance(descriptor, dict) or not isinstance(
+        descriptor.get("resources"), list
+    ):
+        raise ImportRefused(f"{build.DESCRIPTOR}: no list of resources")
+    found = {r.get("name"): r for r in descriptor["resources"] if isinstance(r, dict)}
+    for resource in RESOURCES:
+        given = found.get(resource.name)
+        if given is None:
+            raise ImportRefused(f"resource {resource.name!r} is missing")
+        if given.get("path") != resource.path:
+            raise ImportRefused(
+                f"resource {resource.name!r}: path must be {resource.path!r}"
+            )
+        names = [f.get("name") for f in given.get("schema", {}).get("fields", [])]
+        if names != resource.header:
+            raise ImportRefused(
+                f"resource {resource.name!r}: fields are {names}, expected "
+                f"{resource.header}"
+            )
+        if not (folder / resource.path).is_file():
+            raise ImportRefused(
+                f"resource {resource.name!r}: file {resource.path} is missing"
+            )
+    extra = sorted(set(found) - {r.name for r in RESOURCES})
+    if extra:
+        raise ImportRefused(f"unknown resource {extra[0]!r}")
+    for given in descriptor["resources"]:
+        if "hash" not in given or "bytes" not in given:
+            raise ImportRefused(
+                f"resource {given.get('name')!r}: its bytes and hash are required"
+            )
+    errors = build.validate(folder)
+    if errors:
+        raise ImportRefused(
+            str(build.PackageInvalid(errors)).replace(
+                "the data package is invalid and was not published",
+                "the data package is invalid",
+            )
+        )
+    return descriptor
+
+
+def _rows(folder: Path, name: str) -> Iterator[dict]:
+    with (folder / f"data/{name}.csv").open(encoding="utf-8", newline="") as fh:
+        yield from csv.DictReader(fh)
+
+
+def _when(value: str) -> datetime:
+    return datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+
+
+@contextlib.contextmanager
+def _keep_timestamps():
+    """Let bulk_create keep the timestamps read from the package."""
+    fields = []
+    for model in (
+        models.Letter,
+        models.Person,
+        models.Organisation,
+        models.Place,
+        models.Post,
+        models.Membership,
+        models.Signatory,
+        models.Addressee,
+        models.Issuer,
+        models.Mention,
+    ):
+        for name in ("created_at", "updated_at"):
+            f = model._meta.get_field(name)
+            fields.append((f, f.auto_now, f.auto_now_add))
+            f.auto_now = f.auto_now_add = False
+    try:
+        yield
+    finally:
+        for f, auto_now, auto_now_add in fields:
+            f.auto_now, f.auto_now_add = auto_now, auto_now_add
+
+
+def _bulk(model, objects) -> list:
+    created = []
+    for start in range(0, len(objects), BATCH):
+        created += model.objects.bulk_create(objects[start : start + BATCH])
+    return created
+
+
+def _empty_archive_check() -> None:
+    counts = {
+        "letters": models.Letter.objects.count(),
+        "persons": models.Person.objects.count(),
+        "organisations": models.Organisation.objects.count(),
+    }
+    present = {k: v for k, v in counts.items() if v}
+    if present:
+        listed = ", ".join(f"{v} {k}" for k, v in present.items())
+        raise ImportRefused(
+            f"the archive is not empty ({listed}); import loads into an empty "
+            "database only"
+        )
+
+
+def import_package(path: Path | str) -> dict[str, int]:
+    """Check and import; returns the number of rows loaded per resource."""
+    with opened(Path(path)) as folder:
+        check(folder)
+        with transaction.atomic(), _keep_timestamps():
+            _empty_archive_check()
+            return _load(folder)
+
+
+def _stamp(obj, row):
+    obj.updated_at = obj.created_at = _when(row["updated"])
+    return obj
+
+
+def _load(folder: Path) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    published = ReviewStatus.PUBLISHED
+
+    places = [
+        _stamp(
+            models.Place(
+                key=r["key"],
+                name=r["name"],
+                country=r["country"],
+                wikidata=r["wikidata"],
+            ),
+            r,
+        )
+        for r in _rows(folder, "places")
+    ]
+    place_ids = {p.key: p.pk for p in _bulk(models.Place, places)}
+    counts["places"] = len(place_ids)
+
+    org_names = defaultdict(list)
+    for r in _rows(folder, "organisation_names"):
+        org_names[r["organisation"]].append(r["name"])
+    parents = {}
+    organisations = []
+    for r in _rows(folder, "organisations"):
+        org = models.Organisation(
+            key=r["key"],
+            name=r["name"],
+            acronym=r["acronym"],
+            kind=r["kind"],
+            country=r["country"],
+            other_names="\n".join(org_names[r["key"]]),
+        )
+        org.refresh_derived()
+        organisations.append(_stamp(org, r))
+        parents[r["key"]] = r["parent"]
+    org_ids = {o.key: o.pk for o in _bulk(models.Organisation, organisations)}
+    with_parent = [o for o in organisations if parents[o.key]]
+    for org in with_parent:
+        org.parent_id = org_ids[parents[org.key]]
+    models.Organisation.objects.bulk_update(with_parent, ["parent"], batch_size=BATCH)
+    counts["organisations"] = len(org_ids)
+    counts["organisation_names"] = sum(len(v) for v in org_names.values())
+
+    person_names = defaultdict(list)
+    for r in _rows(folder, "person_names"):
+        person_names[r["person"]].append(r["name"])
+    persons = []
+    for r in _rows(folder, "persons"):
+        person = models.Person(
+            key=r["key"],
+            display_name=r["display_name"],
+            sort_name=r["sort_name"],
+            honorific=r["honorific"],
+            country=r["country"],
+            description=r["description"],
+            other_names="\n".join(person_names[r["key"]]),
+        )
+        person.refresh_derived()
+        persons.append(_stamp(person, r))
+    person_ids = {p.key: p.pk for p in _bulk(models.Person, persons)}
+    counts["persons"] = len(person_ids)
+    counts["person_names"] = sum(len(v) for v in person_names.values())
+
+    identifiers = [
+        models.ExternalIdentifier(
+            scheme=r["scheme"],
+            value=r["value"],
+            person_id=person_ids.get(r["person"]) if r["person"] else None,
+            organisation_id=org_ids.get(r["organisation"])
+            if r["organisation"]
+            else None,
+        )
+        for r in _rows(folder, "identifiers")
+    ]
+    counts["identifiers"] = len(_bulk(models.ExternalIdentifier, identifiers))
+
+    posts = [
+        _stamp(
+            models.Post(
+                key=r["key"],
+                label=r["label"],
+                role=r["role"],
+                organisation_id=org_ids[r["organisation"]],
+            ),
+            r,
+        )
+        for r in _rows(folder, "posts")
+    ]
+    post_ids = {p.key: p.pk for p in _bulk(models.Post, posts)}
+    counts["posts"] = len(post_ids)
+
+    letters = []
+    for r in _rows(folder, "letters"):
+        letter = models.Letter(
+            identifier=r["identifier"],
+            title=r["title"],
+            kind=r["kind"],
+            date=r["date"],
+            date_as_written=r["date_as_written"],
+            date_certainty=r["date_certainty"],
+            place_id=place_ids[r["place"]] if r["place"] else None,
+            language=r["language"],
+            summary=r["summary"],
+            transcription=r["transcription"],
+            source_file=r["source_file"],
+            source_sha256=r["source_sha256"],
+            status=published,
+        )
+        letter.refresh_derived()
+        letters.append(_stamp(letter, r))
+    letter_ids = {x.identifier: x.pk for x in _bulk(models.Letter, letters)}
+    counts["letters"] = len(letter_ids)
+
+    memberships = []
+    for r in _rows(folder, "memberships"):
+        membership = models.Membership(
+            key=r["key"],
+            person_id=person_ids[r["person"]],
+            organisation_id=org_ids[r["organisation"]],
+            post_id=post_ids[r["post"]] if r["post"] else None,
+            role=r["role"],
+            start=r["start"],
+            end=r["end"],
+            attested_by_id=letter_ids[r["attested_by"]] if r["attested_by"] else None,
+            source_note=r["source_note"],
+            status=published,
+        )
+        membership.derive_dates()
+        memberships.append(_stamp(membership, r))
+    counts["memberships"] = len(_bulk(models.Membership, memberships))
+
+    def ref(ids, value):
+        return ids[value] if value else None
+
+    counts["signatories"] = len(
+        _bulk(
+            models.Signatory,
+            [
+                _stamp(
+                    models.Signatory(
+                        letter_id=letter_ids[r["letter"]],
+                        position=int(r["position"]),
+                        name_as_written=r["name_as_written"],
+                        person_id=ref(person_ids, r["person"]),
+                        certainty=r["certainty"],
+                        capacity=r["capacity"],
+                        organisation_id=ref(org_ids, r["organisation"]),
+                        identification_note=r["note"],
+                    ),
+                    r,
+                )
+                for r in _rows(folder, "signatories")
+            ],
+        )
+    )
+    counts["addressees"] = len(
+        _bulk(
+            models.Addressee,
+            [
+                _stamp(
+                    models.Addressee(
+                        letter_id=letter_ids[r["letter"]],
+                        position=int(r["position"]),
+                        role=r["role"],
+                        person_id=ref(person_ids, r["person"]),
+                        organisation_id=ref(org_ids, r["organisation"]),
+                        office_as_written=r["office_as_written"],
+                        certainty=r["certainty"],
+                        identification_note=r["note"],
+                    ),
+                    r,
+                )
+                for r in _rows(folder, "addressees")
+            ],
+        )
+    )
+    counts["issuing_organisations"] = len(
+        _bulk(
+            models.Issuer,
+            [
+                _stamp(
+                    models.Issuer(
+                        letter_id=letter_ids[r["letter"]],
+                        organisation_id=org_ids[r["organisation"]],
+                    ),
+                    r,
+                )
+                for r in _rows(folder, "issuing_organisations")
+            ],
+        )
+    )
+    mention_rows = sorted(
+        _rows(folder, "mentions"), key=lambda r: (r["letter"], int(r["position"]))
+    )
+    counts["mentions"] = len(
+        _bulk(
+            models.Mention,
+            [
+                _stamp(
+                    models.Mention(
+                        letter_id=letter_ids[r["letter"]],
+                        person_id=ref(person_ids, r["person"]),
+                        organisation_id=ref(org_ids, r["organisation"]),
+                        name_as_written=r["name_as_written"],
+                        certainty=r["certainty"],
+                        identification_note=r["note"],
+                    ),
+                    r,
+                )
+                for r in mention_rows
+            ],
+        )
+    )
+    return counts
