@@ -56,6 +56,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "letters.limits.QueryTimeLimitMiddleware",
 ]
 
 ROOT_URLCONF = "archive_api.urls"
@@ -137,6 +138,7 @@ ARCHIVE_PUBLIC_URL = env.str("ARCHIVE_PUBLIC_URL", default="http://127.0.0.1:800
 DATAPACKAGE_DIR = Path(env.str("DATAPACKAGE_DIR", default=str(VAR_DIR / "datapackage")))
 
 # The read-only public API.
+API_QUERY_TIME_LIMIT_MS = env.int("API_QUERY_TIME_LIMIT_MS", default=3000)
 API_PAGE_SIZE = 50
 API_MAX_PAGE_SIZE = 500
 REST_FRAMEWORK = {

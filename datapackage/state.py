@@ -54,8 +54,14 @@ def is_fresh() -> bool:
     return stale_token() is None and (target() / "datapackage.json").is_file()
 
 
-def _changed(sender, **kwargs) -> None:
-    transaction.on_commit(mark_stale)
+def _changed(sender, using=None, **kwargs) -> None:
+    """Schedule one marker write per transaction, however many rows it changes."""
+    conn = transaction.get_connection(using)
+    if conn.in_atomic_block and any(
+        func is mark_stale for _, func, _ in conn.run_on_commit
+    ):
+        return
+    transaction.on_commit(mark_stale, using=using)
 
 
 def connect_signals() -> None:

@@ -365,31 +365,21 @@ class LetterFilter(filters.FilterSet):
 
 
 def letter_search_q(terms: list[str]) -> Q:
-    """Every term in the letter's own folded text or in a folded name of someone
-    involved in it."""
+    """Every word token in the letter's own text (full-text index, word-prefix) or
+    in a folded name of someone or some body involved in it (substring)."""
     from letters.models import Addressee, Issuer, Mention, Signatory
+    from letters.search import text_match_q, tokens
 
     q = Q()
-    for term in terms:
-        people = Person.objects.filter(search_text__contains=term).values("pk")
-        bodies = Organisation.objects.filter(search_text__contains=term).values("pk")
+    for token in tokens(terms):
+        people = Person.objects.filter(search_text__contains=token).values("pk")
+        bodies = Organisation.objects.filter(search_text__contains=token).values("pk")
+        involved = Q(person__in=people) | Q(organisation__in=bodies)
         q &= (
-            Q(search_text__contains=term)
-            | Q(
-                pk__in=Signatory.objects.filter(
-                    Q(person__in=people) | Q(organisation__in=bodies)
-                ).values("letter")
-            )
-            | Q(
-                pk__in=Addressee.objects.filter(
-                    Q(person__in=people) | Q(organisation__in=bodies)
-                ).values("letter")
-            )
-            | Q(
-                pk__in=Mention.objects.filter(
-                    Q(person__in=people) | Q(organisation__in=bodies)
-                ).values("letter")
-            )
+            text_match_q(token)
+            | Q(pk__in=Signatory.objects.filter(involved).values("letter"))
+            | Q(pk__in=Addressee.objects.filter(involved).values("letter"))
+            | Q(pk__in=Mention.objects.filter(involved).values("letter"))
             | Q(pk__in=Issuer.objects.filter(organisation__in=bodies).values("letter"))
         )
     return q

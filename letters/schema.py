@@ -36,6 +36,10 @@ class ArchiveAutoSchema(AutoSchema):
             "429",
             _json("Too many requests: wait and retry (see Retry-After).", DETAIL_ERROR),
         )
+        responses.setdefault(
+            "503",
+            _json("The query ran past the time limit; narrow it.", DETAIL_ERROR),
+        )
         return responses
 
 

@@ -16,6 +16,8 @@ _EXTRA = str.maketrans(
 
 def fold(text: str) -> str:
     """Lower-case, strip accents and collapse white space."""
+    if text.isascii():  # fast path: nothing to strip
+        return " ".join(text.lower().split())
     decomposed = unicodedata.normalize("NFKD", text.translate(_EXTRA))
     stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
     return " ".join(stripped.casefold().split())
