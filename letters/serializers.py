@@ -23,11 +23,50 @@ from letters.querysets import PUBLISHED
 from letters.vocabularies import LetterKind
 
 
+_SLOT = "__slot__"
+
+
 def _url(serializer, name: str, **kwargs) -> str:
-    """Absolute URL without the request's query (no ?format=csv in CSV cells)."""
-    path = reverse(name, kwargs=kwargs)
-    request = serializer.context.get("request")
-    return request.build_absolute_uri(path) if request is not None else path
+    """Absolute URL without the request's query (no ?format=csv in CSV cells).
+
+    A page of letters links hundreds of records; reversing each URL costs more than
+    the database work, so the URL pattern is reversed once per request and filled in.
+    """
+    (key, value), = kwargs.items()
+    context = serializer.context
+    templates = context.setdefault("_url_templates", {}) if isinstance(
+        context, dict
+    ) else {}
+    template = templates.get(name)
+    if template is None:
+        path = reverse(name, kwargs={key: _SLOT})
+        request = context.get("request")
+        template = request.build_absolute_uri(path) if request is not None else path
+        templates[name] = template
+    return template.replace(_SLOT, str(value))
+
+
+def person_ref(serializer, obj) -> dict | None:
+    if obj is None:
+        return None
+    return {
+        "id": obj.pk,
+        "key": obj.key,
+        "url": _url(serializer, "person-detail", pk=obj.pk),
+        "name": obj.display_name,
+    }
+
+
+def organisation_ref(serializer, obj) -> dict | None:
+    if obj is None:
+        return None
+    return {
+        "id": obj.pk,
+        "key": obj.key,
+        "url": _url(serializer, "organisation-detail", pk=obj.pk),
+        "name": obj.name,
+        "acronym": obj.acronym,
+    }
 
 
 class PersonRefSerializer(serializers.ModelSerializer):
@@ -41,6 +80,9 @@ class PersonRefSerializer(serializers.ModelSerializer):
     def get_url(self, obj) -> str:
         return _url(self, "person-detail", pk=obj.pk)
 
+    def to_representation(self, instance):
+        return person_ref(self, instance)
+
 
 class OrganisationRefSerializer(serializers.ModelSerializer):
     url = serializers.SerializerMethodField()
@@ -51,6 +93,9 @@ class OrganisationRefSerializer(serializers.ModelSerializer):
 
     def get_url(self, obj) -> str:
         return _url(self, "organisation-detail", pk=obj.pk)
+
+    def to_representation(self, instance):
+        return organisation_ref(self, instance)
 
 
 class PlaceRefSerializer(serializers.ModelSerializer):
@@ -92,6 +137,17 @@ class SignatorySerializer(serializers.ModelSerializer):
             "note",
         ]
 
+    def to_representation(self, obj):
+        return {
+            "position": obj.position,
+            "name_as_written": obj.name_as_written,
+            "person": person_ref(self, obj.person),
+            "capacity": obj.capacity,
+            "organisation": organisation_ref(self, obj.organisation),
+            "certainty": obj.certainty,
+            "note": obj.identification_note,
+        }
+
 
 class AddresseeSerializer(serializers.ModelSerializer):
     person = PersonRefSerializer(allow_null=True)
@@ -109,6 +165,16 @@ class AddresseeSerializer(serializers.ModelSerializer):
             "note",
         ]
 
+    def to_representation(self, obj):
+        return {
+            "role": obj.role,
+            "person": person_ref(self, obj.person),
+            "organisation": organisation_ref(self, obj.organisation),
+            "office_as_written": obj.office_as_written,
+            "certainty": obj.certainty,
+            "note": obj.identification_note,
+        }
+
 
 class MentionSerializer(serializers.ModelSerializer):
     person = PersonRefSerializer(allow_null=True)
@@ -118,6 +184,15 @@ class MentionSerializer(serializers.ModelSerializer):
     class Meta:
         model = Mention
         fields = ["person", "organisation", "name_as_written", "certainty", "note"]
+
+    def to_representation(self, obj):
+        return {
+            "person": person_ref(self, obj.person),
+            "organisation": organisation_ref(self, obj.organisation),
+            "name_as_written": obj.name_as_written,
+            "certainty": obj.certainty,
+            "note": obj.identification_note,
+        }
 
 
 class SourceSerializer(serializers.Serializer):
@@ -165,11 +240,7 @@ class LetterSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(OrganisationRefSerializer(many=True))
     def get_issuing_organisations(self, obj):
-        return OrganisationRefSerializer(
-            [issuer.organisation for issuer in obj.issuers.all()],
-            many=True,
-            context=self.context,
-        ).data
+        return [organisation_ref(self, i.organisation) for i in obj.issuers.all()]
 
 
 class LetterDetailSerializer(LetterSerializer):

@@ -24,7 +24,7 @@ from rest_framework.exceptions import ValidationError
 from letters import facets, filters, serializers
 from letters.models import Addressee, Letter, Membership, Organisation, Person, Place
 from letters.pagination import ArchivePagination
-from letters.querysets import PUBLISHED
+from letters.querysets import PUBLISHED, attach_roles
 from letters.renderers import MULTI_SEPARATOR, Echo, cell, names, ref_name
 
 FORMAT_PARAMETER = OpenApiParameter(
@@ -90,6 +90,14 @@ class ArchiveViewSet(viewsets.ReadOnlyModelViewSet):
 
     lookup_description = "id: a whole number from 1 to 9223372036854775807"
 
+    def prepare_rows(self, rows):
+        """Hook: load what a chunk of rows needs in bulk (see LetterViewSet)."""
+        return rows
+
+    def _csv_lines(self, writer, chunk, serializer_class, context, columns):
+        return _csv_lines_impl(self, writer, chunk, serializer_class, context,
+                               columns)
+
     # -- CSV
 
     def list(self, request, *args, **kwargs):
@@ -107,15 +115,27 @@ class ArchiveViewSet(viewsets.ReadOnlyModelViewSet):
         def rows():
             writer = csv.writer(Echo(), lineterminator="\n")
             yield writer.writerow([name for name, _ in columns])
+            chunk = []
             for obj in queryset.iterator(chunk_size=CSV_CHUNK):
-                data = serializer_class(obj, context=context).data
-                yield writer.writerow([cell(get(data)) for _, get in columns])
+                chunk.append(obj)
+                if len(chunk) == CSV_CHUNK:
+                    yield from self._csv_lines(writer, chunk, serializer_class,
+                                               context, columns)
+                    chunk = []
+            yield from self._csv_lines(writer, chunk, serializer_class, context,
+                                       columns)
 
         response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = (
             f'attachment; filename="{self.csv_filename}.csv"'
         )
         return response
+
+
+def _csv_lines_impl(view, writer, chunk, serializer_class, context, columns):
+    for obj in view.prepare_rows(chunk):
+        data = serializer_class(obj, context=context).data
+        yield writer.writerow([cell(get(data)) for _, get in columns])
 
 
 def _people(items, role=None):
@@ -252,6 +272,18 @@ class LetterViewSet(ArchiveViewSet):
 
     def get_queryset(self):
         return Letter.objects.for_api().order_by("date_earliest", "identifier")
+
+    def prepare_rows(self, rows):
+        return attach_roles(rows)
+
+    def paginate_queryset(self, queryset):
+        page = super().paginate_queryset(queryset)
+        return attach_roles(page) if page is not None else None
+
+    def get_object(self):
+        letter = super().get_object()
+        attach_roles([letter])
+        return letter
 
     def get_serializer_class(self):
         if self.action == "retrieve":

@@ -1,0 +1,59 @@
+"""Helper of bench/run.py, run under the benchmark's DATABASE_URL: with --info, print
+the keys the scenarios need; otherwise read {scenario: url} on stdin and print the
+number of SQL queries each URL runs (in-process, Django test client)."""
+
+import json
+import os
+import sys
+
+import django
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "archive_api.settings")
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+django.setup()
+
+from django.db import connection  # noqa: E402
+from django.db.models import Count  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+
+from letters import synthetic  # noqa: E402
+from letters.models import Letter, Signatory  # noqa: E402
+
+
+def info() -> dict:
+    prolific = list(
+        Signatory.objects.filter(letter__synthetic=True, person__isnull=False)
+        .values("person__key").order_by().annotate(n=Count("pk")).order_by("-n")
+        .values_list("person__key", flat=True)[:10]
+    )
+    organisations = list(
+        Signatory.objects.filter(letter__synthetic=True, organisation__isnull=False)
+        .values("organisation__key").order_by().annotate(n=Count("pk"))
+        .order_by("-n").values_list("organisation__key", flat=True)[:20]
+    )
+    letters = list(
+        Letter.objects.published().filter(synthetic=True).order_by("?")
+        .values_list("identifier", flat=True)[:300]
+    )
+    return {"prolific": prolific, "organisations": organisations, "letters": letters,
+            "rare_word": synthetic.RARE_WORD, "common_word": synthetic.COMMON_WORD}
+
+
+def counts(urls: dict) -> dict:
+    client = Client()
+    out = {}
+    for name, url in urls.items():
+        with CaptureQueriesContext(connection) as ctx:
+            response = client.get(url)
+            if hasattr(response, "streaming_content"):
+                b"".join(response.streaming_content)
+        out[name] = len(ctx.captured_queries)
+    return out
+
+
+if __name__ == "__main__":
+    if "--info" in sys.argv:
+        print(json.dumps(info()))
+    else:
+        print(json.dumps(counts(json.load(sys.stdin))))

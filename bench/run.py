@@ -1,0 +1,460 @@
+"""Benchmark the archive against Datasette on the same data (not a test: it records).
+
+For each engine and size it: creates a database, loads the seeds, generates a synthetic
+corpus (generate_corpus), serves the archive with gunicorn on 127.0.0.1, and measures
+requests/s at 1 and 8 connections with p50/p95/p99 latency for each scenario, each hit
+with many distinct queries (different date windows, persons, organisations) so no
+single cached answer is measured. On SQLite it serves the same file with Datasette and
+measures the equivalent SQL. It also counts SQL queries per request (in-process) and
+times the data package: build (with peak memory), validation, import.
+
+Every load loop is bounded in count and in time and targets 127.0.0.1 only.
+
+    .venv/bin/python bench/run.py --sizes 1000,10000,100000 --engines sqlite
+    scripts/with-postgresql.sh .venv/bin/python bench/run.py --engines postgresql
+
+Results are printed as Markdown (and appended to --out if given).
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import random
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PY = sys.executable
+HOST = "127.0.0.1"
+MAX_REQUESTS = 400  # per scenario and concurrency
+MAX_SECONDS = 8.0  # per scenario and concurrency
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+
+
+def manage(env, *args, capture=False):
+    return subprocess.run(
+        [PY, "manage.py", *args], cwd=ROOT, env=env, check=True,
+        capture_output=capture, text=True,
+    )  # fmt: skip
+
+
+def wait_for(port: int, path: str, timeout=60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            conn = http.client.HTTPConnection(HOST, port, timeout=5)
+            conn.request("GET", path)
+            conn.getresponse().read()
+            return
+        except OSError:
+            time.sleep(0.3)
+    raise RuntimeError(f"server on port {port} did not answer {path}")
+
+
+def load(port: int, urls: list[str], concurrency: int, headers=None) -> dict:
+    """Bounded closed-loop load: `concurrency` keep-alive clients take URLs in turn."""
+    latencies: list[float] = []
+    errors = 0
+    lock = threading.Lock()
+    counter = iter(range(MAX_REQUESTS))
+    deadline = time.monotonic() + MAX_SECONDS
+
+    def client():
+        nonlocal errors
+        conn = http.client.HTTPConnection(HOST, port, timeout=30)
+        while time.monotonic() < deadline:
+            with lock:
+                n = next(counter, None)
+            if n is None:
+                break
+            url = urls[n % len(urls)]
+            started = time.perf_counter()
+            try:
+                conn.request("GET", url, headers=headers or {})
+                response = conn.getresponse()
+                response.read()
+                ok = response.status in (200, 304)
+            except (OSError, http.client.HTTPException):
+                ok = False
+                conn.close()
+                conn = http.client.HTTPConnection(HOST, port, timeout=30)
+            elapsed = time.perf_counter() - started
+            with lock:
+                latencies.append(elapsed)
+                errors += 0 if ok else 1
+        conn.close()
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=client) for _ in range(concurrency)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - started
+    latencies.sort()
+
+    def pct(p):
+        return latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1000
+
+    return {
+        "requests": len(latencies),
+        "errors": errors,
+        "rps": len(latencies) / wall if wall else 0.0,
+        "p50": pct(0.50),
+        "p95": pct(0.95),
+        "p99": pct(0.99),
+    }
+
+
+# --- scenarios -------------------------------------------------------------------------
+
+
+def scenarios(env, rng: random.Random) -> dict[str, list[str]]:
+    info = json.loads(
+        subprocess.run(
+            [PY, "bench/queries.py", "--info"], cwd=ROOT, env=env, check=True,
+            capture_output=True, text=True,
+        ).stdout
+    )  # fmt: skip
+    orgs, prolific, letters = info["organisations"], info["prolific"], info["letters"]
+    out: dict[str, list[str]] = {}
+    windows = []
+    for _ in range(60):
+        year = rng.randint(2010, 2020)
+        month = rng.randint(1, 10)
+        windows.append((f"{year}-{month:02d}", f"{year}-{month + 2:02d}"))
+    out["letters page (date range + organisation)"] = [
+        f"/api/v1/letters/?date_after={a}&date_before={b}&organisation={rng.choice(orgs)}"
+        "&page_size=50"
+        for a, b in windows
+    ]
+    out["letters signed by a prolific person"] = [
+        f"/api/v1/letters/?signatory={p}&page_size=50&page={rng.randint(1, 3)}"
+        for p in prolific
+        for _ in range(6)
+    ]
+    out["letter detail"] = [f"/api/v1/letters/{x}/" for x in letters]
+    out["persons by letters signed"] = [
+        f"/api/v1/persons/?ordering=-letters_signed&page_size={s}&page={p}"
+        for s in (10, 20, 50)
+        for p in range(1, 11)
+    ]
+    out["search, rare word"] = [
+        f"/api/v1/letters/?search={info['rare_word']}&year={y}" for y in range(2010, 2021)
+    ] + [f"/api/v1/letters/?search={info['rare_word']}"]
+    out["search, common word"] = [
+        f"/api/v1/letters/?search={info['common_word']}&year={y}&page_size=50"
+        for y in range(2010, 2021)
+    ]
+    out["facets"] = [
+        f"/api/v1/letters/?facets=kind,year,place,organisation&date_after={a}"
+        f"&date_before={b}&page_size=10"
+        for a, b in windows
+    ]
+    out["_prolific"] = prolific
+    out["_organisations"] = orgs
+    out["_windows"] = [f"{a}|{b}" for a, b in windows]
+    return out
+
+
+DATASETTE_LETTERS = """
+select l.identifier, l.title, l.date,
+  (select json_group_array(json_object('position', s.position,
+     'name_as_written', s.name_as_written, 'person', p.display_name,
+     'certainty', s.certainty))
+   from letters_signatory s left join letters_person p on p.id = s.person_id
+   where s.letter_id = l.id) as signatories,
+  (select json_group_array(json_object('role', a.role, 'person', ap.display_name,
+     'organisation', ao.name, 'office_as_written', a.office_as_written))
+   from letters_addressee a left join letters_person ap on ap.id = a.person_id
+   left join letters_organisation ao on ao.id = a.organisation_id
+   where a.letter_id = l.id) as addressees
+from letters_letter l
+where l.status = 'published' and l.date_latest >= :after and l.date_earliest <= :before
+  and l.id in (
+    select letter_id from letters_issuer where organisation_id = (select id from letters_organisation where key = :org)
+    union select letter_id from letters_signatory where organisation_id = (select id from letters_organisation where key = :org)
+    union select letter_id from letters_addressee where organisation_id = (select id from letters_organisation where key = :org)
+    union select letter_id from letters_mention where organisation_id = (select id from letters_organisation where key = :org))
+order by l.date_earliest, l.identifier limit 50
+"""  # noqa: E501
+
+DATASETTE_SIGNED = """
+select l.identifier, l.title, l.date from letters_letter l
+where l.status = 'published' and l.id in (
+  select letter_id from letters_signatory
+  where person_id = (select id from letters_person where key = :person))
+order by l.date_earliest, l.identifier limit 50 offset :offset
+"""
+
+
+def datasette_urls(db_name: str, sc: dict, rng: random.Random) -> dict[str, list[str]]:
+    def url(sql, **params):
+        query = {"sql": " ".join(sql.split()), "_shape": "array", **params}
+        return f"/{db_name}.json?" + urllib.parse.urlencode(query)
+
+    letters = []
+    for window in sc["_windows"]:
+        a, b = window.split("|")
+        letters.append(
+            url(DATASETTE_LETTERS, after=f"{a}-01", before=f"{b}-28",
+                org=rng.choice(sc["_organisations"]), _json="signatories")
+            + "&_json=addressees"
+        )  # fmt: skip
+    signed = [
+        url(DATASETTE_SIGNED, person=p, offset=str(50 * rng.randint(0, 2)))
+        for p in sc["_prolific"]
+        for _ in range(6)
+    ]
+    return {
+        "letters page (date range + organisation)": letters,
+        "letters signed by a prolific person": signed,
+    }
+
+
+# --- one engine, one size --------------------------------------------------------------
+
+
+def run_one(engine: str, size: int, work: Path, base_env: dict, rng) -> dict:
+    env = dict(base_env)
+    env.update(
+        DJANGO_SECRET_KEY="bench-only-not-secret",
+        DJANGO_DEBUG="0",
+        API_ANON_THROTTLE_RATE="100000000/second",
+        DATABASE_CONN_MAX_AGE="600",
+        DATAPACKAGE_DIR=str(work / f"pkg-{engine}-{size}"),
+    )
+    if engine == "sqlite":
+        db = work / f"bench-{size}.sqlite3"
+        db.unlink(missing_ok=True)
+        env["DATABASE_URL"] = f"sqlite:///{db}"
+    else:
+        base = base_env["DATABASE_URL"]
+        import psycopg
+
+        name = f"bench_{size}"
+        admin = base.rsplit("/", 1)[0] + "/postgres"
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {name}")
+            conn.execute(f"CREATE DATABASE {name}")
+        env["DATABASE_URL"] = base.rsplit("/", 1)[0] + f"/{name}"
+    result: dict = {"engine": engine, "size": size, "scenarios": {}}
+    manage(env, "migrate", "-v0")
+    manage(env, "load_seeds", capture=True)
+    started = time.perf_counter()
+    manage(env, "generate_corpus", "--letters", str(size), "--seed", "1", capture=True)
+    result["generate_s"] = time.perf_counter() - started
+
+    # The data package: build (+ peak memory), validation, import.
+    result["package"] = package_figures(env, work, engine, size)
+
+    sc = scenarios(env, rng)
+    queries = json.loads(
+        subprocess.run(
+            [PY, "bench/queries.py"], cwd=ROOT, check=True, capture_output=True,
+            text=True, input=json.dumps({k: v[0] for k, v in sc.items()
+                                         if not k.startswith("_")}),
+            env=env,
+        ).stdout
+    )  # fmt: skip
+    port = free_port()
+    server = subprocess.Popen(
+        [PY, "-m", "gunicorn", "archive_api.wsgi", "-b", f"{HOST}:{port}", "-w", "2",
+         "--threads", "4", "-k", "gthread", "--log-level", "warning"],
+        cwd=ROOT, env=env,
+    )  # fmt: skip
+    try:
+        wait_for(port, "/api/v1/")
+        urllib_get(port, "/api/v1/datapackage.zip")  # publish once
+        for name, urls in sc.items():
+            if name.startswith("_"):
+                continue
+            rng.shuffle(urls)
+            result["scenarios"][name] = {
+                "queries": queries.get(name),
+                "c1": load(port, urls, 1),
+                "c8": load(port, urls, 8),
+            }
+        etag = urllib_get(port, "/api/v1/datapackage.zip")["ETag"]
+        result["scenarios"]["304 by ETag (datapackage.zip)"] = {
+            "queries": 0,
+            "c1": load(port, ["/api/v1/datapackage.zip"], 1, {"If-None-Match": etag}),
+            "c8": load(port, ["/api/v1/datapackage.zip"], 8, {"If-None-Match": etag}),
+        }
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+    if engine == "sqlite":
+        result["datasette"] = datasette_figures(env, work, size, sc, rng)
+    return result
+
+
+def urllib_get(port, path) -> dict:
+    conn = http.client.HTTPConnection(HOST, port, timeout=600)
+    conn.request("GET", path)
+    response = conn.getresponse()
+    response.read()
+    return dict(response.getheaders())
+
+
+def package_figures(env, work: Path, engine: str, size: int) -> dict:
+    out = work / f"export-{engine}-{size}"
+    shutil.rmtree(out, ignore_errors=True)
+    started = time.perf_counter()
+    timed = subprocess.run(
+        ["/usr/bin/time", "-f", "%M", PY, "manage.py", "export_datapackage", "--out",
+         str(out)], cwd=ROOT, env=env, check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    build_s = time.perf_counter() - started
+    peak_mb = int(timed.stderr.strip().splitlines()[-1]) / 1024
+    code = (
+        "import django,sys,time;django.setup();from datapackage import build;"
+        "from pathlib import Path;t=time.perf_counter();"
+        f"e=build.validate(Path({str(out)!r}).resolve());"
+        "print(time.perf_counter()-t, len(e))"
+    )
+    validated = subprocess.run(
+        [PY, "-c", code], cwd=ROOT, check=True, capture_output=True, text=True,
+        env={**env, "DJANGO_SETTINGS_MODULE": "archive_api.settings"},
+    )  # fmt: skip
+    validate_s, errors = validated.stdout.split()
+    import_env = dict(env)
+    if engine == "sqlite":
+        target = work / f"import-{size}.sqlite3"
+        target.unlink(missing_ok=True)
+        import_env["DATABASE_URL"] = f"sqlite:///{target}"
+    else:
+        import psycopg
+
+        name = f"bench_import_{size}"
+        admin = env["DATABASE_URL"].rsplit("/", 1)[0] + "/postgres"
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {name}")
+            conn.execute(f"CREATE DATABASE {name}")
+        import_env["DATABASE_URL"] = env["DATABASE_URL"].rsplit("/", 1)[0] + f"/{name}"
+    manage(import_env, "migrate", "-v0")
+    started = time.perf_counter()
+    manage(import_env, "import_datapackage", str(out), capture=True)
+    import_s = time.perf_counter() - started
+    return {
+        "build_s": build_s,
+        "peak_mb": peak_mb,
+        "validate_s": float(validate_s),
+        "validation_errors": int(errors),
+        "import_s": import_s,
+    }
+
+
+def datasette_figures(env, work: Path, size: int, sc: dict, rng) -> dict:
+    db = Path(env["DATABASE_URL"].removeprefix("sqlite:///"))
+    port = free_port()
+    exe = shutil.which("datasette") or str(Path(PY).parent / "datasette")
+    server = subprocess.Popen(
+        [exe, "serve", "-i", str(db), "-h", HOST, "-p", str(port),
+         "--setting", "sql_time_limit_ms", "20000",
+         "--setting", "num_sql_threads", "4"],
+        cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    figures = {}
+    try:
+        wait_for(port, "/-/versions.json")
+        for name, urls in datasette_urls(db.stem, sc, rng).items():
+            figures[name] = {"c1": load(port, urls, 1), "c8": load(port, urls, 8)}
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    return figures
+
+
+# --- report ------------------------------------------------------------------------------
+
+
+def markdown(results: list[dict]) -> str:
+    lines = []
+    for r in results:
+        lines += [
+            f"### {r['engine']}, {r['size']:,} letters",
+            "",
+            f"generate_corpus: {r['generate_s']:.1f} s. Data package: build "
+            f"{r['package']['build_s']:.1f} s (peak {r['package']['peak_mb']:.0f} MB, "
+            f"build includes validation), validation alone "
+            f"{r['package']['validate_s']:.1f} s "
+            f"({r['package']['validation_errors']} errors), import "
+            f"{r['package']['import_s']:.1f} s.",
+            "",
+            "| scenario | queries | req/s ×1 | p50 | p95 | p99 | req/s ×8 | p50 | p95 "
+            "| p99 | errors | vs Datasette ×1 | ×8 |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        ]
+        ds = r.get("datasette", {})
+        for name, s in r["scenarios"].items():
+            c1, c8 = s["c1"], s["c8"]
+            ratio1 = ratio8 = "—"
+            if name in ds:
+                ratio1 = f"{c1['rps'] / max(ds[name]['c1']['rps'], 1e-9):.2f}×"
+                ratio8 = f"{c8['rps'] / max(ds[name]['c8']['rps'], 1e-9):.2f}×"
+            lines.append(
+                f"| {name} | {s['queries']} | {c1['rps']:.0f} | {c1['p50']:.1f} | "
+                f"{c1['p95']:.1f} | {c1['p99']:.1f} | {c8['rps']:.0f} | "
+                f"{c8['p50']:.1f} | {c8['p95']:.1f} | {c8['p99']:.1f} | "
+                f"{c1['errors'] + c8['errors']} | {ratio1} | {ratio8} |"
+            )
+        for name, s in ds.items():
+            lines.append(
+                f"| Datasette: {name} | 1 | {s['c1']['rps']:.0f} | "
+                f"{s['c1']['p50']:.1f} | {s['c1']['p95']:.1f} | {s['c1']['p99']:.1f} | "
+                f"{s['c8']['rps']:.0f} | {s['c8']['p50']:.1f} | {s['c8']['p95']:.1f} | "
+                f"{s['c8']['p99']:.1f} | {s['c1']['errors'] + s['c8']['errors']} | | |"
+            )
+        lines.append("")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1000,10000,100000")
+    parser.add_argument("--engines", default="sqlite")
+    parser.add_argument("--out", type=Path, help="Append the Markdown table here.")
+    parser.add_argument("--json", type=Path, help="Write the raw figures here.")
+    args = parser.parse_args()
+    rng = random.Random(42)
+    work = Path(tempfile.mkdtemp(prefix="archive-bench-"))
+    results = []
+    try:
+        for engine in args.engines.split(","):
+            if engine == "postgresql" and not os.environ.get("DATABASE_URL", "").startswith(
+                "postgres"
+            ):
+                sys.exit("postgresql: run under scripts/with-postgresql.sh")
+            for size in (int(s) for s in args.sizes.split(",")):
+                print(f"== {engine} {size}", file=sys.stderr, flush=True)
+                results.append(run_one(engine, size, work, dict(os.environ), rng))
+                print(markdown(results[-1:]), flush=True)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    if args.out:
+        with args.out.open("a", encoding="utf-8") as fh:
+            fh.write(markdown(results) + "\n")
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
