@@ -23,6 +23,8 @@ def _etag_matches(request, etag: str) -> bool:
 class DataPackageDescriptorView(APIView):
     """The published datapackage.json (Data Package v2)."""
 
+    http_method_names = ["get", "head"]
+
     @extend_schema(
         summary="The data package descriptor",
         responses={
@@ -45,6 +47,8 @@ class DataPackageDescriptorView(APIView):
 
 class DataPackageZipView(APIView):
     """The whole published package as one zip file."""
+
+    http_method_names = ["get", "head"]
 
     @extend_schema(
         summary="The whole data package (zip)",

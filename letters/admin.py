@@ -7,6 +7,8 @@ Every change is kept in the record's history (django-simple-history).
 
 from __future__ import annotations
 
+import re
+
 from django.contrib import admin, messages
 from django.db.models import Q
 from django.urls import reverse
@@ -153,7 +155,7 @@ class YearFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         value = self.value()
-        if value and value.isdigit():
+        if value and re.fullmatch(r"[0-9]{1,18}", value):
             year = int(value)
             return queryset.filter(
                 date_earliest__year__lte=year, date_latest__year__gte=year
@@ -170,7 +172,7 @@ class OrganisationFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         value = self.value()
-        if value and value.isdigit():
+        if value and re.fullmatch(r"[0-9]{1,18}", value):
             return queryset.filter(organisation_role_q([int(value)]))
         return queryset
 

@@ -26,6 +26,7 @@ from letters.vocabularies import (
     OrganisationKind,
 )
 
+ASCII_DIGITS = re.compile(r"[0-9]+")  # not str.isdigit(): "²" is a digit too
 MAX_ID = 2**63 - 1  # the largest bigint: larger ids cannot exist on any engine
 KEY_RE = re.compile(r"^[a-z0-9]+(--?[a-z0-9]+)*$")
 ROLE_CHOICES = [
@@ -40,8 +41,14 @@ MAX_VALUES = 100
 MAX_SEARCH_TERMS = 10
 
 
-class MultiValueWidget(forms.Widget):
-    """Reads a parameter given several times and/or as comma-separated values."""
+class MultiValueWidget(forms.TextInput):
+    """Reads a parameter given several times and/or as comma-separated values (and
+    renders as one text box in the browsable API's filter form)."""
+
+    def format_value(self, value):
+        if isinstance(value, list | tuple):
+            return ",".join(str(v) for v in value)
+        return super().format_value(value)
 
     def value_from_datadict(self, data, files, name):
         raw = data.getlist(name) if hasattr(data, "getlist") else [data.get(name)]
@@ -76,8 +83,8 @@ class RefListField(forms.Field):
             raise forms.ValidationError(f"at most {MAX_VALUES} values")
         ids, keys = [], []
         for item in value:
-            if item.isdigit():
-                number = int(item)
+            if ASCII_DIGITS.fullmatch(item):
+                number = int(item) if len(item) <= 20 else MAX_ID + 1
                 if not 1 <= number <= MAX_ID:
                     raise forms.ValidationError(
                         f"{item!r} is out of range: ids run from 1 to {MAX_ID}"

@@ -1,6 +1,7 @@
 """Page-number pagination with a validated, capped page_size: a bad page_size is a 400
 that names the parameter, not a silent fallback."""
 
+import re
 from collections import OrderedDict
 
 from django.conf import settings
@@ -23,7 +24,9 @@ class ArchivePagination(PageNumberPagination):
         raw = request.query_params.get(self.page_size_query_param)
         if raw is None or raw == "":
             return self.page_size
-        if not raw.isdigit() or not 1 <= int(raw) <= self.max_page_size:
+        if not re.fullmatch(r"[0-9]{1,6}", raw) or not (
+            1 <= int(raw) <= self.max_page_size
+        ):
             raise ValidationError(
                 {
                     "page_size": [

@@ -30,8 +30,9 @@ from letters.renderers import MULTI_SEPARATOR, Echo, cell, names, ref_name
 FORMAT_PARAMETER = OpenApiParameter(
     "format",
     OpenApiTypes.STR,
-    enum=["json", "csv", "api"],
-    description="Response format: json (default), csv, or api (browsable HTML).",
+    enum=["json", "csv"],
+    description="Response format: json (default) or csv. Browsers (Accept: text/html) "
+    "get the browsable HTML API.",
 )
 CSV_CHUNK = 500
 
@@ -46,6 +47,8 @@ class ArchiveViewSet(viewsets.ReadOnlyModelViewSet):
     list_parameters: frozenset[str] = frozenset()
     id_pattern = re.compile(r"^[0-9]{1,19}$")
     lookup_value_regex = "[^/]+"
+    # GET and HEAD only: OPTIONS would render DRF's metadata through the CSV renderer
+    http_method_names = ["get", "head"]
 
     # -- parameters
 
@@ -95,8 +98,7 @@ class ArchiveViewSet(viewsets.ReadOnlyModelViewSet):
         return rows
 
     def _csv_lines(self, writer, chunk, serializer_class, context, columns):
-        return _csv_lines_impl(self, writer, chunk, serializer_class, context,
-                               columns)
+        return _csv_lines_impl(self, writer, chunk, serializer_class, context, columns)
 
     # -- CSV
 
@@ -119,11 +121,13 @@ class ArchiveViewSet(viewsets.ReadOnlyModelViewSet):
             for obj in queryset.iterator(chunk_size=CSV_CHUNK):
                 chunk.append(obj)
                 if len(chunk) == CSV_CHUNK:
-                    yield from self._csv_lines(writer, chunk, serializer_class,
-                                               context, columns)
+                    yield from self._csv_lines(
+                        writer, chunk, serializer_class, context, columns
+                    )
                     chunk = []
-            yield from self._csv_lines(writer, chunk, serializer_class, context,
-                                       columns)
+            yield from self._csv_lines(
+                writer, chunk, serializer_class, context, columns
+            )
 
         response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = (
@@ -316,7 +320,9 @@ class LetterViewSet(ArchiveViewSet):
         size_raw = request.query_params.get("facet_size", "")
         if size_raw == "":
             size = facets.DEFAULT_SIZE
-        elif size_raw.isdigit() and 1 <= int(size_raw) <= facets.MAX_SIZE:
+        elif re.fullmatch(r"[0-9]{1,4}", size_raw) and (
+            1 <= int(size_raw) <= facets.MAX_SIZE
+        ):
             size = int(size_raw)
         else:
             raise ValidationError(
@@ -357,6 +363,20 @@ PERSON_CSV = [
 ]
 
 
+def _received(**addressee) -> list:
+    """Published letters received (to or cc) by a person or an organisation, each
+    carrying its role."""
+    letters = []
+    for row in (
+        Addressee.objects.filter(**addressee, letter__status=PUBLISHED)
+        .select_related("letter")
+        .order_by("letter__date_earliest", "letter__identifier", "position")
+    ):
+        row.letter.role = row.role
+        letters.append(row.letter)
+    return letters
+
+
 def _identifier(row, scheme):
     return next((i["value"] for i in row["identifiers"] if i["scheme"] == scheme), "")
 
@@ -387,17 +407,9 @@ class PersonViewSet(ArchiveViewSet):
     def get_object(self):
         person = super().get_object()
         published = Letter.objects.published().order_by("date_earliest", "identifier")
-        received = []
-        for row in (
-            Addressee.objects.filter(person=person, letter__status=PUBLISHED)
-            .select_related("letter")
-            .order_by("letter__date_earliest", "letter__identifier", "position")
-        ):
-            row.letter.role = row.role
-            received.append(row.letter)
         person.public_letters = {
             "signed": published.filter(signatories__person=person).distinct(),
-            "received": received,
+            "received": _received(person=person),
             "mentioned_in": published.filter(mentions__person=person).distinct(),
         }
         return person
@@ -453,18 +465,10 @@ class OrganisationViewSet(ArchiveViewSet):
     def get_object(self):
         org = super().get_object()
         published = Letter.objects.published().order_by("date_earliest", "identifier")
-        received = []
-        for row in (
-            Addressee.objects.filter(organisation=org, letter__status=PUBLISHED)
-            .select_related("letter")
-            .order_by("letter__date_earliest", "letter__identifier", "position")
-        ):
-            row.letter.role = row.role
-            received.append(row.letter)
         org.public_letters = {
             "issued": published.filter(issuers__organisation=org),
             "signed_for": published.filter(signatories__organisation=org).distinct(),
-            "received": received,
+            "received": _received(organisation=org),
             "mentioned_in": published.filter(mentions__organisation=org),
         }
         return org

@@ -613,3 +613,51 @@ def test_throttle_rate_comes_from_the_environment():
         },
     )
     assert out.stdout.strip() == "7/hour"
+
+
+# --- the browsable API (a 500 found by Schemathesis: filter forms failed to render) --
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/",
+        "/api/v1/letters/?kind=letter&person=laurent-fabius",
+        "/api/v1/letters/adv-0001/",
+        "/api/v1/persons/?role=cc",
+        "/api/v1/organisations/?kind=ngo",
+        "/api/v1/places/",
+        "/api/v1/offices/",
+    ],
+)
+def test_the_browsable_api_renders_with_its_filter_forms(client, seeded, path):
+    response = client.get(path, HTTP_ACCEPT="text/html")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/html")
+    separator = "&" if "?" in path else "?"
+    assert client.get(f"{path}{separator}format=api").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("path", "params"),
+    [
+        ("/api/v1/letters/", {"exclude_person": "²"}),
+        ("/api/v1/letters/", {"person": "١٢"}),  # Arabic-Indic digits
+        ("/api/v1/letters/", {"page_size": "²"}),
+        ("/api/v1/letters/", {"facet_size": "³"}),
+        ("/api/v1/persons/²/", {}),
+        ("/api/v1/letters/", {"person": "9" * 5000}),  # past int()'s digit limit
+    ],
+)
+def test_unicode_digits_are_a_400_not_a_500(api, seeded, path, params):
+    """Found by Schemathesis: str.isdigit() accepts '²', int() does not."""
+    api(path, status=400, **params)
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/v1/letters/", "/api/v1/persons/1/", "/api/v1/datapackage/"]
+)
+def test_only_get_and_head_are_allowed(client, seeded, path):
+    """Found by Schemathesis: OPTIONS with format=csv rendered metadata as CSV."""
+    assert client.options(path + "?format=csv").status_code == 405
+    assert client.head(path).status_code in (200, 404)
