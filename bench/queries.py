@@ -24,20 +24,33 @@ from letters.models import Letter, Signatory  # noqa: E402
 def info() -> dict:
     prolific = list(
         Signatory.objects.filter(letter__synthetic=True, person__isnull=False)
-        .values("person__key").order_by().annotate(n=Count("pk")).order_by("-n")
+        .values("person__key")
+        .order_by()
+        .annotate(n=Count("pk"))
+        .order_by("-n")
         .values_list("person__key", flat=True)[:10]
     )
     organisations = list(
         Signatory.objects.filter(letter__synthetic=True, organisation__isnull=False)
-        .values("organisation__key").order_by().annotate(n=Count("pk"))
-        .order_by("-n").values_list("organisation__key", flat=True)[:20]
+        .values("organisation__key")
+        .order_by()
+        .annotate(n=Count("pk"))
+        .order_by("-n")
+        .values_list("organisation__key", flat=True)[:20]
     )
     letters = list(
-        Letter.objects.published().filter(synthetic=True).order_by("?")
+        Letter.objects.published()
+        .filter(synthetic=True)
+        .order_by("?")
         .values_list("identifier", flat=True)[:300]
     )
-    return {"prolific": prolific, "organisations": organisations, "letters": letters,
-            "rare_word": synthetic.RARE_WORD, "common_word": synthetic.COMMON_WORD}
+    return {
+        "prolific": prolific,
+        "organisations": organisations,
+        "letters": letters,
+        "rare_word": synthetic.RARE_WORD,
+        "common_word": synthetic.COMMON_WORD,
+    }
 
 
 def counts(urls: dict) -> dict:

@@ -6,10 +6,24 @@ are not limited; they are chunked instead)."""
 
 from __future__ import annotations
 
+import contextlib
+import threading
 import time
 
 from django.conf import settings
 from django.db import connection
+
+_current = threading.local()
+
+
+@contextlib.contextmanager
+def unlimited():
+    """Lift the limit for work the request must finish, such as rebuilding the data
+    package on demand: the rest of the request runs without it."""
+    guard = getattr(_current, "guard", None)
+    if guard is not None:
+        guard.disable()
+    yield
 
 
 class QueryTimeLimitMiddleware:
@@ -21,11 +35,13 @@ class QueryTimeLimitMiddleware:
         if not limit or not request.path.startswith("/api/"):
             return self.get_response(request)
         guard = _Guard(limit)
+        _current.guard = guard
         try:
             with connection.execute_wrapper(guard):
                 return self.get_response(request)
         finally:
             guard.release()
+            _current.guard = None
 
 
 class _Guard:
@@ -33,11 +49,17 @@ class _Guard:
         self.limit_ms = limit_ms
         self.armed_vendor: str | None = None
         self.deadline = 0.0
+        self.disabled = False
 
     def __call__(self, execute, sql, params, many, context):
-        if self.armed_vendor is None:
+        if self.armed_vendor is None and not self.disabled:
             self.arm(context["connection"])
         return execute(sql, params, many, context)
+
+    def disable(self) -> None:
+        self.release()
+        self.armed_vendor = None
+        self.disabled = True
 
     def arm(self, wrapper) -> None:
         self.armed_vendor = wrapper.vendor

@@ -22,7 +22,6 @@ from letters.models import (
 from letters.querysets import PUBLISHED
 from letters.vocabularies import LetterKind
 
-
 _SLOT = "__slot__"
 
 
@@ -32,11 +31,11 @@ def _url(serializer, name: str, **kwargs) -> str:
     A page of letters links hundreds of records; reversing each URL costs more than
     the database work, so the URL pattern is reversed once per request and filled in.
     """
-    (key, value), = kwargs.items()
+    ((key, value),) = kwargs.items()
     context = serializer.context
-    templates = context.setdefault("_url_templates", {}) if isinstance(
-        context, dict
-    ) else {}
+    templates = (
+        context.setdefault("_url_templates", {}) if isinstance(context, dict) else {}
+    )
     template = templates.get(name)
     if template is None:
         path = reverse(name, kwargs={key: _SLOT})
