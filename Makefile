@@ -5,9 +5,9 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 # Tests run with debug off, like production; the key below is for tests only.
-TEST_ENV := DJANGO_SECRET_KEY=test-only-not-a-secret DJANGO_DEBUG=0
+TEST_ENV := DJANGO_SECRET_KEY=test-only-not-a-secret DJANGO_DEBUG=0 DJANGO_SECURE_SSL_REDIRECT=0
 
-.PHONY: run install migrate seeds serve test test-sqlite test-postgresql lint format clean
+.PHONY: run install migrate seeds serve test test-sqlite test-postgresql test-fuzz bench lint format clean
 
 run: install migrate seeds serve
 
@@ -29,14 +29,24 @@ serve: install
 	@echo "Serving the archive on http://$(HOST):$(PORT)/ (admin at /admin/, API at /api/v1/)"
 	DJANGO_DEBUG=1 $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
-# The whole suite, on SQLite and then on a PostgreSQL server started for the run.
-test: test-sqlite test-postgresql
+# The whole suite: on SQLite (with the browser and fault tests), on a PostgreSQL server
+# started for the run, then Schemathesis fuzzing a live server.
+test: test-sqlite test-postgresql test-fuzz
 
 test-sqlite: install
 	$(TEST_ENV) $(BIN)/pytest
 
 test-postgresql: install
 	$(TEST_ENV) scripts/with-postgresql.sh $(BIN)/pytest
+
+test-fuzz: install
+	BIN=$(BIN) scripts/fuzz-api.sh
+
+# Benchmark against Datasette (minutes; not part of the tests). See docs/benchmarks.md.
+bench: install
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
+	$(BIN)/python bench/run.py --sizes $${SIZES:-1000,10000,100000} --engines sqlite
+	scripts/with-postgresql.sh $(BIN)/python bench/run.py --sizes $${SIZES:-1000,10000,100000} --engines postgresql
 
 lint: install
 	$(BIN)/ruff check .

@@ -1,0 +1,142 @@
+"""Interrupted commands lose nothing: each command runs as a separate process on its
+own SQLite file, and is killed (SIGKILL) at several points of its run."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+ROOT = Path(settings.BASE_DIR)
+pytestmark = pytest.mark.sqlite  # engine-independent: one run is enough
+
+
+def env_for(tmp_path: Path) -> dict:
+    return {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        "DATAPACKAGE_DIR": str(tmp_path / "published" / "datapackage"),
+        "DJANGO_SECRET_KEY": "test-only-not-a-secret",
+        "DJANGO_DEBUG": "0",
+    }
+
+
+def manage(env, *args, check=True):
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=check,
+    )
+
+
+def killed_after(env, seconds: float, *args) -> int:
+    process = subprocess.Popen(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    time.sleep(seconds)
+    process.send_signal(signal.SIGKILL)
+    return process.wait()
+
+
+def count(env, sql: str) -> int:
+    import sqlite3
+
+    path = env["DATABASE_URL"].removeprefix("sqlite:///")
+    with sqlite3.connect(path) as conn:
+        return conn.execute(sql).fetchone()[0]
+
+
+@pytest.fixture
+def migrated(tmp_path):
+    env = env_for(tmp_path)
+    manage(env, "migrate", "-v0")
+    return env
+
+
+@pytest.mark.parametrize("delay", [0.6, 0.9, 1.2, 1.6])
+def test_a_killed_load_seeds_leaves_nothing_half_written(migrated, delay):
+    killed_after(migrated, delay, "load_seeds")
+    letters = count(migrated, "select count(*) from letters_letter")
+    signatories = count(migrated, "select count(*) from letters_signatory")
+    assert (letters, signatories) in {(0, 0), (5, 21)}
+    output = manage(migrated, "load_seeds").stdout
+    assert count(migrated, "select count(*) from letters_signatory") == 21
+    assert "change(s)" in output or "nothing to change" in output
+
+
+@pytest.mark.parametrize("delay", [1.0, 2.0])
+def test_a_killed_generate_corpus_leaves_the_database_as_it_was(migrated, delay):
+    manage(migrated, "load_seeds")
+    killed_after(migrated, delay, "generate_corpus", "--letters", "20000")
+    assert count(migrated, "select count(*) from letters_letter") in {5, 20005}
+    assert count(migrated, "select count(*) from letters_letter where synthetic") in {
+        0,
+        20000,
+    }
+
+
+def _published_files(env) -> dict:
+    folder = Path(env["DATAPACKAGE_DIR"]).resolve()
+    return {p.name: p.read_bytes() for p in sorted((folder / "data").iterdir())}
+
+
+@pytest.mark.parametrize("delay", [1.2, 3.0])
+def test_a_killed_export_leaves_the_published_package_intact_and_valid(migrated, delay):
+    manage(migrated, "load_seeds")
+    manage(migrated, "export_datapackage")
+    before = _published_files(migrated)
+    manage(migrated, "generate_corpus", "--letters", "3000")
+    killed_after(migrated, delay, "export_datapackage")
+    after = Path(migrated["DATAPACKAGE_DIR"])
+    assert after.is_symlink()
+    frictionless = Path(sys.executable).parent / "frictionless"
+    result = subprocess.run(
+        [str(frictionless), "validate", "datapackage.json"],
+        cwd=after,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0
+    current = _published_files(migrated)
+    assert current == before or len(current["letters.csv"]) > len(
+        before["letters.csv"]
+    )  # the kill came after publishing: the new package
+
+
+def test_an_unwritable_output_folder_is_a_clear_error(migrated, tmp_path):
+    manage(migrated, "load_seeds")
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        if os.access(locked, os.W_OK):
+            pytest.skip("running as a user that ignores file permissions")
+        result = manage(
+            migrated, "export_datapackage", "--out", str(locked / "pkg"), check=False
+        )
+    finally:
+        locked.chmod(0o700)
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    assert "could not write the package" in result.stderr
+
+
+def test_a_missing_output_parent_on_a_read_only_path_is_a_clear_error(migrated):
+    manage(migrated, "load_seeds")
+    result = manage(
+        migrated, "export_datapackage", "--out", "/proc/archive/pkg", check=False
+    )
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    assert "could not write the package" in result.stderr
