@@ -125,7 +125,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         {
             # IMMEDIATE avoids "database is locked" when a read transaction upgrades.
             "transaction_mode": "IMMEDIATE",
-            "timeout": 20,
+            "timeout": env.float("DATABASE_SQLITE_TIMEOUT", default=20.0),
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         }
     )

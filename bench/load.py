@@ -29,8 +29,9 @@ from run import HOST, PY, ROOT, free_port, manage, wait_for  # noqa: E402
 def rss_mb(master_pid: int) -> float:
     """Resident memory of the gunicorn master and its workers, in MB."""
     pids = [master_pid]
-    children = subprocess.run(["ps", "-o", "pid=", "--ppid", str(master_pid)],
-                              capture_output=True, text=True).stdout.split()
+    children = subprocess.run(
+        ["ps", "-o", "pid=", "--ppid", str(master_pid)], capture_output=True, text=True
+    ).stdout.split()
     pids += [int(p) for p in children]
     total = 0
     for pid in pids:
@@ -72,7 +73,9 @@ def main() -> None:
     args = parser.parse_args()
     env = {
         **os.environ,
-        "DJANGO_SECRET_KEY": os.environ.get("DJANGO_SECRET_KEY", "load-only-" + "x" * 40),
+        "DJANGO_SECRET_KEY": os.environ.get(
+            "DJANGO_SECRET_KEY", "load-only-" + "x" * 40
+        ),
         "DJANGO_DEBUG": "0",
         "DJANGO_SECURE_SSL_REDIRECT": "0",
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
@@ -81,9 +84,16 @@ def main() -> None:
     }
     import json
 
-    info = json.loads(subprocess.run([PY, "bench/queries.py", "--info"], cwd=ROOT,
-                                     env=env, check=True, capture_output=True,
-                                     text=True).stdout)
+    info = json.loads(
+        subprocess.run(
+            [PY, "bench/queries.py", "--info"],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+    )
     prolific = info["prolific"] or ["laurent-fabius", "manuel-valls"]
     letters = info["letters"] or ["adv-0001", "adv-0005"]
     manage(env, "export_datapackage", capture=True)
@@ -133,8 +143,9 @@ def main() -> None:
             conn.close()
 
         started = time.perf_counter()
-        threads = [threading.Thread(target=client, args=(i,))
-                   for i in range(args.clients)]
+        threads = [
+            threading.Thread(target=client, args=(i,)) for i in range(args.clients)
+        ]
         for t in threads:
             t.start()
         rss_mid = None
@@ -153,11 +164,15 @@ def main() -> None:
         return latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1000
 
     errors = sum(n for s, n in statuses.items() if s not in (200, 304))
-    print(f"clients {args.clients}, {wall:.0f} s, {len(latencies)} requests, "
-          f"{len(latencies) / wall:.0f} req/s, errors {errors}, statuses {statuses}")
+    print(
+        f"clients {args.clients}, {wall:.0f} s, {len(latencies)} requests, "
+        f"{len(latencies) / wall:.0f} req/s, errors {errors}, statuses {statuses}"
+    )
     print(f"latency ms: p50 {pct(0.5):.0f}, p95 {pct(0.95):.0f}, p99 {pct(0.99):.0f}")
-    print(f"gunicorn RSS MB: after warm-up {rss_start:.0f}, half-way {rss_mid:.0f}, "
-          f"end {rss_end:.0f}")
+    print(
+        f"gunicorn RSS MB: after warm-up {rss_start:.0f}, half-way {rss_mid:.0f}, "
+        f"end {rss_end:.0f}"
+    )
     sys.exit(1 if errors else 0)
 
 

@@ -140,3 +140,47 @@ def test_a_missing_output_parent_on_a_read_only_path_is_a_clear_error(migrated):
     assert result.returncode != 0
     assert "Traceback" not in result.stderr
     assert "could not write the package" in result.stderr
+
+
+@pytest.mark.parametrize("delay", [1.5, 3.0])
+def test_a_killed_import_leaves_the_database_empty_or_complete(tmp_path, delay):
+    source = env_for(tmp_path / "source")
+    (tmp_path / "source").mkdir()
+    manage(source, "migrate", "-v0")
+    manage(source, "load_seeds")
+    manage(source, "generate_corpus", "--letters", "2000")
+    manage(source, "export_datapackage", "--out", str(tmp_path / "pkg"))
+    target = env_for(tmp_path / "target")
+    (tmp_path / "target").mkdir()
+    manage(target, "migrate", "-v0")
+    killed_after(target, delay, "import_datapackage", str(tmp_path / "pkg"))
+    letters = count(target, "select count(*) from letters_letter")
+    assert letters in {
+        0,
+        2005
+        - count(
+            source, "select count(*) from letters_letter where status != 'published'"
+        ),
+    }
+    if letters == 0:
+        manage(target, "import_datapackage", str(tmp_path / "pkg"))
+        assert count(target, "select count(*) from letters_letter") > 0
+
+
+def test_a_locked_sqlite_database_is_a_clear_error_and_writes_nothing(migrated):
+    import sqlite3
+
+    path = migrated["DATABASE_URL"].removeprefix("sqlite:///")
+    holder = sqlite3.connect(path)
+    holder.execute("BEGIN IMMEDIATE")  # another writer holds the lock
+    try:
+        result = manage(
+            {**migrated, "DATABASE_SQLITE_TIMEOUT": "0.5"}, "load_seeds", check=False
+        )
+    finally:
+        holder.rollback()
+        holder.close()
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    assert "database is locked" in result.stderr
+    assert count(migrated, "select count(*) from letters_letter") == 0
