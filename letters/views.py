@@ -98,7 +98,9 @@ class ArchiveViewSet(viewsets.ReadOnlyModelViewSet):
         return rows
 
     def _csv_lines(self, writer, chunk, serializer_class, context, columns):
-        return _csv_lines_impl(self, writer, chunk, serializer_class, context, columns)
+        for obj in self.prepare_rows(chunk):
+            data = serializer_class(obj, context=context).data
+            yield writer.writerow([cell(get(data)) for _, get in columns])
 
     # -- CSV
 
@@ -134,12 +136,6 @@ class ArchiveViewSet(viewsets.ReadOnlyModelViewSet):
             f'attachment; filename="{self.csv_filename}.csv"'
         )
         return response
-
-
-def _csv_lines_impl(view, writer, chunk, serializer_class, context, columns):
-    for obj in view.prepare_rows(chunk):
-        data = serializer_class(obj, context=context).data
-        yield writer.writerow([cell(get(data)) for _, get in columns])
 
 
 def _people(items, role=None):
