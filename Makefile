@@ -29,9 +29,10 @@ serve: install
 	@echo "Serving the archive on http://$(HOST):$(PORT)/ (admin at /admin/, API at /api/v1/)"
 	DJANGO_DEBUG=1 $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
-# The whole suite: on SQLite (with the browser and fault tests), on a PostgreSQL server
-# started for the run, then Schemathesis fuzzing a live server.
-test: test-sqlite test-postgresql test-fuzz
+# The whole suite: Schemathesis fuzzing a live server, then pytest on SQLite (with the
+# browser and fault tests) and on a PostgreSQL server started for the run. pytest runs
+# last so that the run ends with its summary of passed and failed tests.
+test: test-fuzz test-sqlite test-postgresql
 
 test-sqlite: install
 	$(TEST_ENV) $(BIN)/pytest
