@@ -24,7 +24,7 @@ from django.db import transaction
 
 from datapackage import build
 from datapackage.fields import RESOURCES
-from letters import models
+from letters import footprint, models
 from letters.vocabularies import ReviewStatus
 
 BATCH = 1000
@@ -185,7 +185,10 @@ def import_package(path: Path | str) -> dict[str, int]:
         check(folder)
         with transaction.atomic(), _keep_timestamps():
             _empty_archive_check()
-            return _load(folder)
+            counts = _load(folder)
+            # Bulk inserts send no signals: compute every public footprint at once.
+            footprint.refresh(everything=True)
+            return counts
 
 
 def _stamp(obj, row):

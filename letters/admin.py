@@ -327,9 +327,9 @@ class PersonAdmin(FoldedSearchMixin, SimpleHistoryAdmin):
     ordering = ["sort_name"]
     inlines = [IdentifierInline, MembershipInline]
     readonly_fields = [
-        "letters_signed",
-        "letters_received",
-        "letters_mentioned",
+        "signed_letters",
+        "received_letters",
+        "mentioned_in_letters",
         "created_at",
         "updated_at",
     ]
@@ -351,21 +351,21 @@ class PersonAdmin(FoldedSearchMixin, SimpleHistoryAdmin):
         ("Contact (curators only, never public)", {"fields": ["email", "telephone"]}),
         (
             "Letters",
-            {"fields": ["letters_signed", "letters_received", "letters_mentioned"]},
+            {"fields": ["signed_letters", "received_letters", "mentioned_in_letters"]},
         ),
         ("Curation", {"fields": ["notes", "created_at", "updated_at"]}),
     ]
 
     @admin.display(description="signed")
-    def letters_signed(self, obj):
+    def signed_letters(self, obj):
         return _letter_list(Letter.objects.filter(signatories__person=obj).distinct())
 
     @admin.display(description="received (to or cc)")
-    def letters_received(self, obj):
+    def received_letters(self, obj):
         return _letter_list(Letter.objects.filter(addressees__person=obj).distinct())
 
     @admin.display(description="mentioned in")
-    def letters_mentioned(self, obj):
+    def mentioned_in_letters(self, obj):
         return _letter_list(Letter.objects.filter(mentions__person=obj).distinct())
 
 
@@ -378,10 +378,10 @@ class OrganisationAdmin(FoldedSearchMixin, SimpleHistoryAdmin):
     autocomplete_fields = ["parent"]
     inlines = [IdentifierInline]
     readonly_fields = [
-        "letters_issued",
-        "letters_signed_for",
-        "letters_received",
-        "letters_mentioned",
+        "issued_letters",
+        "signed_for_letters",
+        "received_letters",
+        "mentioned_in_letters",
         "members",
         "created_at",
         "updated_at",
@@ -406,10 +406,10 @@ class OrganisationAdmin(FoldedSearchMixin, SimpleHistoryAdmin):
             "Letters",
             {
                 "fields": [
-                    "letters_issued",
-                    "letters_signed_for",
-                    "letters_received",
-                    "letters_mentioned",
+                    "issued_letters",
+                    "signed_for_letters",
+                    "received_letters",
+                    "mentioned_in_letters",
                 ]
             },
         ),
@@ -418,23 +418,23 @@ class OrganisationAdmin(FoldedSearchMixin, SimpleHistoryAdmin):
     ]
 
     @admin.display(description="issued")
-    def letters_issued(self, obj):
+    def issued_letters(self, obj):
         return _letter_list(Letter.objects.filter(issuers__organisation=obj))
 
     @admin.display(description="signed for")
-    def letters_signed_for(self, obj):
+    def signed_for_letters(self, obj):
         return _letter_list(
             Letter.objects.filter(signatories__organisation=obj).distinct()
         )
 
     @admin.display(description="received (to or cc)")
-    def letters_received(self, obj):
+    def received_letters(self, obj):
         return _letter_list(
             Letter.objects.filter(addressees__organisation=obj).distinct()
         )
 
     @admin.display(description="mentioned in")
-    def letters_mentioned(self, obj):
+    def mentioned_in_letters(self, obj):
         return _letter_list(Letter.objects.filter(mentions__organisation=obj))
 
     @admin.display(description="members")

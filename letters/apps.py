@@ -5,3 +5,8 @@ class LettersConfig(AppConfig):
     name = "letters"
     verbose_name = "Letters archive"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from letters import footprint
+
+        footprint.connect_signals()

@@ -13,6 +13,7 @@ import re
 import django_filters as filters
 from django import forms
 from django.db.models import Q
+from django_filters.constants import EMPTY_VALUES
 from drf_spectacular.utils import extend_schema_field
 
 from letters import dates
@@ -39,6 +40,19 @@ ROLE_CHOICES = [
 ]
 MAX_VALUES = 100
 MAX_SEARCH_TERMS = 10
+
+
+class StableOrderingFilter(filters.OrderingFilter):
+    """Sort by the fields asked for, then by the list's own order (which ends in a
+    unique key): among ties, pages neither repeat nor skip a record."""
+
+    def filter(self, qs, value):
+        if value in EMPTY_VALUES:
+            return qs
+        asked = [self.get_ordering_value(p) for p in value if p not in EMPTY_VALUES]
+        names = {field.lstrip("-") for field in asked}
+        rest = [f for f in qs.query.order_by if str(f).lstrip("-") not in names]
+        return qs.order_by(*asked, *rest)
 
 
 class MultiValueWidget(forms.TextInput):
@@ -270,7 +284,7 @@ class LetterFilter(filters.FilterSet):
         help_text="Free text over title, summary, transcription and the names of "
         "everyone involved; accent- and case-insensitive; every word must match.",
     )
-    ordering = filters.OrderingFilter(
+    ordering = StableOrderingFilter(
         fields=(
             ("date_earliest", "date"),
             ("title", "title"),
@@ -409,7 +423,7 @@ class PersonFilter(filters.FilterSet):
         "in, any of these organisations (id or key).",
     )
     country = CountryFilter(help_text="ISO 3166-1 alpha-2 code, e.g. FR (OR).")
-    ordering = filters.OrderingFilter(
+    ordering = StableOrderingFilter(
         fields=(
             ("sort_name", "name"),
             ("letters_signed", "letters_signed"),
@@ -429,21 +443,21 @@ class PersonFilter(filters.FilterSet):
         return queryset
 
     def filter_role(self, queryset, name, value):
-        from letters.models import Addressee, Mention, Signatory
+        from letters.models import Addressee
 
-        published = {"letter__status": PUBLISHED}
         q = Q(pk__in=[])
         if "signatory" in value:
-            q |= Q(pk__in=Signatory.objects.filter(**published).values("person"))
-        roles = {"to", "cc"} if "addressee" in value else set(value) & {"to", "cc"}
-        if roles:
+            q |= Q(letters_signed__gt=0)
+        if "addressee" in value:
+            q |= Q(letters_received__gt=0)
+        elif roles := sorted(set(value) & {"to", "cc"}):
             q |= Q(
                 pk__in=Addressee.objects.filter(
-                    **published, role__in=sorted(roles)
+                    letter__status=PUBLISHED, role__in=roles
                 ).values("person")
             )
         if "mentioned" in value:
-            q |= Q(pk__in=Mention.objects.filter(**published).values("person"))
+            q |= Q(letters_mentioned_in__gt=0)
         return queryset.filter(q)
 
     def filter_organisation(self, queryset, name, value):
@@ -476,7 +490,7 @@ class OrganisationFilter(filters.FilterSet):
     parent = RefFilter(
         method="filter_parent", help_text="Direct parts of these organisations."
     )
-    ordering = filters.OrderingFilter(
+    ordering = StableOrderingFilter(
         fields=(
             ("name", "name"),
             ("letters_issued", "letters_issued"),
@@ -502,7 +516,7 @@ class OrganisationFilter(filters.FilterSet):
 
 class PlaceFilter(filters.FilterSet):
     country = CountryFilter(help_text="ISO 3166-1 alpha-2 code, e.g. FR (OR).")
-    ordering = filters.OrderingFilter(
+    ordering = StableOrderingFilter(
         fields=(("name", "name"), ("letter_count", "letter_count")),
         help_text="Sort by name or number of letters; prefix with - to reverse.",
     )
@@ -522,7 +536,7 @@ class OfficeFilter(filters.FilterSet):
         help_text="Offices that may have been held during this partial date (a day, "
         "month or year). Offices with an unknown start are left out.",
     )
-    ordering = filters.OrderingFilter(
+    ordering = StableOrderingFilter(
         fields=(("start_date", "start"), ("end_date", "end")),
         help_text="Sort by start or end; prefix with - to reverse.",
     )

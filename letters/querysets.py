@@ -13,25 +13,27 @@ from datetime import date
 from types import SimpleNamespace
 
 from django.db import models
-from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Prefetch, Q
 
 PUBLISHED = "published"
 
 
-def _count(model_qs, owner_field: str) -> Coalesce:
-    """A correlated COUNT(DISTINCT letter) subquery: no join fan-out outside."""
-    sub = (
-        model_qs.filter(**{owner_field: OuterRef("pk")})
-        .order_by()
-        .values(owner_field)
-        .annotate(n=Count("letter", distinct=True))
-        .values("n")
-    )
-    return Coalesce(Subquery(sub, output_field=IntegerField()), 0)
-
-
 class LetterQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        """A bulk status change (publish these letters) moves the public footprint
+        of everyone the letters involve; no signal is sent, so refresh it here."""
+        if "status" not in kwargs:
+            return super().update(**kwargs)
+        from django.db import transaction
+
+        from letters import footprint
+
+        with transaction.atomic(using=self.db):
+            ids = list(self.values_list("pk", flat=True))
+            changed = super().update(**kwargs)
+            footprint.letters_changed(ids)
+        return changed
+
     def published(self):
         return self.filter(status=PUBLISHED)
 
@@ -39,6 +41,15 @@ class LetterQuerySet(models.QuerySet):
         """Published letters with their place; the roles are attached to a page of
         them by attach_roles() in one query, whatever the page size."""
         return self.published().select_related("place")
+
+    def for_api_list(self):
+        """As for_api(), without the columns a list never shows: a transcription or
+        a history snapshot is the bulk of a row, and JSON snapshots are parsed on
+        load (measured at 100k letters: 13 ms of a 70 ms page of 50)."""
+        return self.for_api().defer(
+            "transcription", "search_text", "seed_snapshot", "notes",
+            "created_at", "updated_at",
+        )  # fmt: skip
 
     def for_export(self):
         """Published letters in a stable order for the data package."""
@@ -92,94 +103,33 @@ def organisation_role_q(organisation_ids) -> Q:
 
 class PersonQuerySet(models.QuerySet):
     def public(self):
-        from letters.models import Addressee, Membership, Mention, Signatory
-
-        published = {"letter__status": PUBLISHED}
-        return self.filter(
-            Q(pk__in=Signatory.objects.filter(**published).values("person"))
-            | Q(pk__in=Addressee.objects.filter(**published).values("person"))
-            | Q(pk__in=Mention.objects.filter(**published).values("person"))
-            | Q(pk__in=Membership.objects.filter(status=PUBLISHED).values("person"))
-        )
-
-    def with_letter_counts(self):
-        from letters.models import Addressee, Mention, Signatory
-
-        published = {"letter__status": PUBLISHED}
-        return self.annotate(
-            letters_signed=_count(Signatory.objects.filter(**published), "person"),
-            letters_received=_count(Addressee.objects.filter(**published), "person"),
-            letters_mentioned_in=_count(Mention.objects.filter(**published), "person"),
-        )
+        """Persons named in a published letter or holding a published office (the
+        stored footprint, kept exact by letters.footprint)."""
+        return self.filter(is_public=True)
 
     def for_api(self):
         from letters.models import Membership
 
-        return (
-            self.public()
-            .with_letter_counts()
-            .prefetch_related(
-                "identifiers",
-                Prefetch(
-                    "memberships",
-                    queryset=Membership.objects.published()
-                    .select_related("organisation", "post", "attested_by")
-                    .order_by("start_date", "id"),
-                    to_attr="public_memberships",
-                ),
-            )
+        return self.public().prefetch_related(
+            "identifiers",
+            Prefetch(
+                "memberships",
+                queryset=Membership.objects.published()
+                .select_related("organisation", "post", "attested_by")
+                .order_by("start_date", "id"),
+                to_attr="public_memberships",
+            ),
         )
-
-
-def _direct_public_organisations():
-    from letters.models import Addressee, Issuer, Membership, Mention, Signatory
-
-    published = {"letter__status": PUBLISHED}
-    return (
-        Q(pk__in=Signatory.objects.filter(**published).values("organisation"))
-        | Q(pk__in=Addressee.objects.filter(**published).values("organisation"))
-        | Q(pk__in=Issuer.objects.filter(**published).values("organisation"))
-        | Q(pk__in=Mention.objects.filter(**published).values("organisation"))
-        | Q(pk__in=Membership.objects.filter(status=PUBLISHED).values("organisation"))
-    )
 
 
 class OrganisationQuerySet(models.QuerySet):
     def public(self):
-        """Organisations a published record refers to, and their parents (so that a
-        public committee can name its parliament)."""
-        model = self.model
-        direct = model.objects.filter(_direct_public_organisations()).values("pk")
-        return self.filter(
-            Q(pk__in=direct)
-            | Q(pk__in=model.objects.filter(children__in=direct).values("pk"))
-            | Q(pk__in=model.objects.filter(children__children__in=direct).values("pk"))
-        )
-
-    def with_letter_counts(self):
-        from letters.models import Addressee, Issuer, Mention, Signatory
-
-        published = {"letter__status": PUBLISHED}
-        return self.annotate(
-            letters_issued=_count(Issuer.objects.filter(**published), "organisation"),
-            letters_signed_for=_count(
-                Signatory.objects.filter(**published), "organisation"
-            ),
-            letters_received=_count(
-                Addressee.objects.filter(**published), "organisation"
-            ),
-            letters_mentioned_in=_count(
-                Mention.objects.filter(**published), "organisation"
-            ),
-        )
+        """Organisations a published record refers to, and their parents and
+        grandparents (so that a public committee can name its parliament)."""
+        return self.filter(is_public=True)
 
     def for_api(self):
-        return (
-            self.public()
-            .with_letter_counts()
-            .select_related("parent")
-            .prefetch_related("identifiers")
-        )
+        return self.public().select_related("parent").prefetch_related("identifiers")
 
 
 class PlaceQuerySet(models.QuerySet):

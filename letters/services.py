@@ -19,6 +19,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 
+from letters import footprint
 from letters.catalogue import (
     Catalogue,
     LetterRecord,
@@ -520,7 +521,7 @@ def catalogue_load(
 ) -> LoadReport:
     """Load a whole catalogue in one transaction: all of it or nothing."""
     report = LoadReport()
-    with transaction.atomic():
+    with transaction.atomic(), footprint.deferred():
         actor = actor or seed_loader_user()
         for place in catalogue.places:
             place_upsert(record=place, actor=actor, report=report)

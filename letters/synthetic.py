@@ -19,6 +19,7 @@ from itertools import accumulate
 from django.db import connection, transaction
 from django.utils import timezone
 
+from letters import footprint
 from letters.models import (
     Addressee,
     Issuer,
@@ -241,7 +242,10 @@ def generate(
             )
         if existing or replace:
             delete_synthetic()
-        return _generate(letters, seed, progress)
+        report = _generate(letters, seed, progress)
+        # Bulk inserts send no signals: recompute every public footprint at once.
+        footprint.refresh(everything=True)
+        return report
 
 
 def delete_synthetic() -> None:
@@ -266,6 +270,7 @@ def delete_synthetic() -> None:
         Place.objects.filter(key__startswith="syn-"),
     ):
         queryset._raw_delete(queryset.db)
+    footprint.refresh(everything=True)
 
 
 def _generate(n_letters: int, seed: int, progress) -> CorpusReport:

@@ -34,6 +34,12 @@ FORMAT_PARAMETER = OpenApiParameter(
     description="Response format: json (default) or csv. Browsers (Accept: text/html) "
     "get the browsable HTML API.",
 )
+ID_PARAMETER = OpenApiParameter(
+    "id",
+    OpenApiTypes.INT,
+    OpenApiParameter.PATH,
+    description="The record's numeric id (as in its `url`).",
+)
 CSV_CHUNK = 500
 
 
@@ -271,7 +277,11 @@ class LetterViewSet(ArchiveViewSet):
     list_parameters = frozenset({"facets", "facet_size"})
 
     def get_queryset(self):
-        return Letter.objects.for_api().order_by("date_earliest", "identifier")
+        letters = Letter.objects
+        queryset = (
+            letters.for_api() if self.action == "retrieve" else letters.for_api_list()
+        )
+        return queryset.order_by("date_earliest", "identifier")
 
     def prepare_rows(self, rows):
         return attach_roles(rows)
@@ -382,7 +392,7 @@ def _identifier(row, scheme):
     retrieve=extend_schema(
         summary="One person, with the published letters they signed, received or "
         "are mentioned in",
-        parameters=[FORMAT_PARAMETER],
+        parameters=[ID_PARAMETER, FORMAT_PARAMETER],
     ),
 )
 class PersonViewSet(ArchiveViewSet):
@@ -433,7 +443,7 @@ ORGANISATION_CSV = [
     list=extend_schema(summary="Public organisations", parameters=[FORMAT_PARAMETER]),
     retrieve=extend_schema(
         summary="One organisation, with the published letters it is involved in",
-        parameters=[FORMAT_PARAMETER],
+        parameters=[ID_PARAMETER, FORMAT_PARAMETER],
     ),
 )
 class OrganisationViewSet(ArchiveViewSet):
@@ -451,13 +461,6 @@ class OrganisationViewSet(ArchiveViewSet):
             return serializers.OrganisationDetailSerializer
         return serializers.OrganisationSerializer
 
-    def get_serializer_context(self):
-        context = super().get_serializer_context()
-        context["public_organisation_ids"] = set(
-            Organisation.objects.public().values_list("pk", flat=True)
-        )
-        return context
-
     def get_object(self):
         org = super().get_object()
         published = Letter.objects.published().order_by("date_earliest", "identifier")
@@ -472,7 +475,9 @@ class OrganisationViewSet(ArchiveViewSet):
 
 @extend_schema_view(
     list=extend_schema(summary="Places of writing", parameters=[FORMAT_PARAMETER]),
-    retrieve=extend_schema(summary="One place", parameters=[FORMAT_PARAMETER]),
+    retrieve=extend_schema(
+        summary="One place", parameters=[ID_PARAMETER, FORMAT_PARAMETER]
+    ),
 )
 class PlaceViewSet(ArchiveViewSet):
     """Places where published letters were written."""
@@ -510,7 +515,7 @@ OFFICE_CSV = [
         summary="Offices and memberships over time", parameters=[FORMAT_PARAMETER]
     ),
     retrieve=extend_schema(
-        summary="One office or membership", parameters=[FORMAT_PARAMETER]
+        summary="One office or membership", parameters=[ID_PARAMETER, FORMAT_PARAMETER]
     ),
 )
 class OfficeViewSet(ArchiveViewSet):

@@ -13,6 +13,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from datapackage import build, fields, load
+from letters import footprint
 from letters.models import Letter, Person
 from tests.factories import LetterFactory, PersonFactory, SignatoryFactory
 
@@ -330,6 +331,9 @@ def test_export_import_export_gives_identical_files(published, empty_archive, tm
 
 def test_import_reproduces_the_public_records(published, empty_archive, api):
     load.import_package(published.path)
+    assert footprint.drift() == []
+    with (Path(published.path) / "data" / "persons.csv").open(encoding="utf-8") as f:
+        assert Person.objects.public().count() == len(f.readlines()) - 1
     body = api("/api/v1/letters/", cc="laurent-fabius")
     assert [r["identifier"] for r in body["results"]] == ["adv-0005"]
     letter = api("/api/v1/letters/adv-0001/")

@@ -6,7 +6,7 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from letters import synthetic
+from letters import footprint, synthetic
 from letters.models import Letter, Person, Signatory
 
 
@@ -61,6 +61,8 @@ def test_synthetic_records_are_marked_and_the_seeds_untouched(seeded):
         Letter.objects.filter(synthetic=False).values_list("identifier", "updated_at")
     )
     synthetic.generate(letters=30, seed=2)
+    assert footprint.drift() == []  # bulk inserts, then one full refresh
+    assert Person.objects.filter(synthetic=True, is_public=True).exists()
     assert (
         not Letter.objects.filter(synthetic=True)
         .exclude(identifier__startswith="syn-")
@@ -81,6 +83,7 @@ def test_synthetic_records_are_marked_and_the_seeds_untouched(seeded):
     )
     synthetic.delete_synthetic()
     assert Letter.objects.count() == 5
+    assert footprint.drift() == []
 
 
 def test_a_second_run_without_replace_is_refused(seeded):

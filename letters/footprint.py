@@ -1,0 +1,353 @@
+"""The public footprint of persons and organisations: derived, stored, never curated.
+
+Whether a person or organisation is public, and how many published letters each signed,
+received or is named in, follows from the role rows of every published letter: about
+1.5 million rows at 100k letters. Counting them per request took seconds (persons by
+letters signed: 6 s; the organisations list: 22 s), so the answer is stored on the
+records instead (``is_public`` and the ``letters_*`` columns) and kept exact here:
+
+- a save or delete of a letter, a role row, an office, a person or an organisation
+  refreshes the records it touches, in the same transaction (signal handlers, so the
+  admin and the seed loader need nothing special);
+- bulk writes, which send no signals (``generate_corpus``, ``import_datapackage``),
+  call :func:`refresh` for everything before they commit;
+- services that save many rows run under :func:`deferred`, which collects what the
+  signals touch and refreshes it once at the end, still inside the transaction.
+
+Data still flows one way: the footprint is written by services, read by the API and
+the data package, and nothing reads it to decide what to write elsewhere.
+:func:`drift` recomputes it from scratch and lists every difference
+(``manage.py refresh_footprint --check``).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from contextlib import contextmanager
+
+from django.apps import apps as global_apps
+from django.db import transaction
+from django.db.models import (
+    BooleanField,
+    Count,
+    ExpressionWrapper,
+    IntegerField,
+    OuterRef,
+    Q,
+    Subquery,
+)
+from django.db.models.functions import Coalesce
+from django.db.models.signals import post_delete, post_save, pre_save
+
+PUBLISHED = "published"
+PERSON_COUNTS = {
+    # column: (role model, filter on the role rows)
+    "letters_signed": ("Signatory", {}),
+    "letters_received": ("Addressee", {}),
+    "letters_mentioned_in": ("Mention", {}),
+}
+ORGANISATION_COUNTS = {
+    "letters_issued": ("Issuer", {}),
+    "letters_signed_for": ("Signatory", {}),
+    "letters_received": ("Addressee", {}),
+    "letters_mentioned_in": ("Mention", {}),
+}
+FOOTPRINT_FIELDS = {
+    "Person": [*PERSON_COUNTS, "public_offices", "is_public"],
+    "Organisation": [*ORGANISATION_COUNTS, "public_offices", "is_public"],
+}
+CHUNK = 900  # ids per statement: far below every engine's bound-parameter limit
+
+
+# --- refreshing ---------------------------------------------------------------------
+
+
+def _letter_count(role_model, owner: str) -> Coalesce:
+    """Correlated COUNT(DISTINCT letter) of published letters in this role."""
+    sub = (
+        role_model.objects.filter(**{owner: OuterRef("pk")}, letter__status=PUBLISHED)
+        .order_by()
+        .values(owner)
+        .annotate(n=Count("letter", distinct=True))
+        .values("n")
+    )
+    return Coalesce(Subquery(sub, output_field=IntegerField()), 0)
+
+
+def _office_count(membership_model, owner: str) -> Coalesce:
+    sub = (
+        membership_model.objects.filter(**{owner: OuterRef("pk")}, status=PUBLISHED)
+        .order_by()
+        .values(owner)
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(sub, output_field=IntegerField()), 0)
+
+
+def _chunks(ids: Iterable[int] | None):
+    if ids is None:
+        yield None
+        return
+    ids = sorted({i for i in ids if i is not None})
+    for start in range(0, len(ids), CHUNK):
+        yield ids[start : start + CHUNK]
+
+
+def _refresh_counts(registry, model_name: str, counts: dict, owner: str, ids) -> None:
+    model = registry.get_model("letters", model_name)
+    membership = registry.get_model("letters", "Membership")
+    for chunk in _chunks(ids):
+        rows = (
+            model.objects.all() if chunk is None else model.objects.filter(pk__in=chunk)
+        )
+        rows.update(
+            **{
+                column: _letter_count(registry.get_model("letters", role), owner)
+                for column, (role, _) in counts.items()
+            },
+            public_offices=_office_count(membership, owner),
+        )
+        if model_name == "Person":
+            direct = Q(public_offices__gt=0)
+            for column in counts:
+                direct |= Q(**{f"{column}__gt": 0})
+            rows.update(
+                is_public=ExpressionWrapper(direct, output_field=BooleanField())
+            )
+
+
+def _refresh_organisation_visibility(registry) -> None:
+    """An organisation is public when a published record names it, or names one of
+    its children or grandchildren (a public committee names its parliament).
+    Organisations number in the hundreds, so this always covers all of them."""
+    organisation = registry.get_model("letters", "Organisation")
+    direct_q = Q(public_offices__gt=0)
+    for column in ORGANISATION_COUNTS:
+        direct_q |= Q(**{f"{column}__gt": 0})
+    direct = set(organisation.objects.filter(direct_q).values_list("pk", flat=True))
+    parents = set(
+        organisation.objects.filter(pk__in=direct, parent__isnull=False).values_list(
+            "parent_id", flat=True
+        )
+    )
+    grandparents = set(
+        organisation.objects.filter(pk__in=parents, parent__isnull=False).values_list(
+            "parent_id", flat=True
+        )
+    )
+    public = direct | parents | grandparents
+    hidden = organisation.objects.filter(is_public=True).exclude(pk__in=public)
+    hidden.update(is_public=False)
+    for chunk in _chunks(public):
+        organisation.objects.filter(pk__in=chunk, is_public=False).update(
+            is_public=True
+        )
+
+
+def refresh(
+    *, persons: Iterable[int] | None = None, organisations: Iterable[int] | None = None,
+    everything: bool = False, registry=global_apps,
+) -> None:  # fmt: skip
+    """Recompute the footprint of these persons and organisations (all of them with
+    ``everything``). Run inside the transaction that changed them."""
+    if everything or persons:
+        ids = None if everything else persons
+        _refresh_counts(registry, "Person", PERSON_COUNTS, "person", ids)
+    if everything or organisations:
+        ids = None if everything else organisations
+        _refresh_counts(
+            registry, "Organisation", ORGANISATION_COUNTS, "organisation", ids
+        )
+        _refresh_organisation_visibility(registry)
+
+
+# --- what a change touches -----------------------------------------------------------
+
+
+class _Pending(threading.local):
+    def __init__(self):
+        self.depth = 0
+        self.persons: set[int] = set()
+        self.organisations: set[int] = set()
+
+
+_pending = _Pending()
+
+
+@contextmanager
+def deferred():
+    """Collect what the signals touch and refresh it once, on leaving the block (which
+    must be inside the transaction that does the writes). On an error nothing is
+    refreshed: the transaction is rolling back anyway."""
+    _pending.depth += 1
+    completed = False
+    try:
+        yield
+        completed = True
+    finally:
+        _pending.depth -= 1
+        if _pending.depth == 0:
+            persons, organisations = _pending.persons, _pending.organisations
+            _pending.persons, _pending.organisations = set(), set()
+            connection = transaction.get_connection()
+            rolling_back = connection.in_atomic_block and connection.needs_rollback
+            if completed and not rolling_back:  # a dry run rolls back: skip it
+                refresh(persons=persons, organisations=organisations)
+
+
+def _touch(persons=(), organisations=()) -> None:
+    persons = {p for p in persons if p is not None}
+    organisations = {o for o in organisations if o is not None}
+    if not persons and not organisations:
+        return
+    if _pending.depth:
+        _pending.persons |= persons
+        _pending.organisations |= organisations
+    else:
+        refresh(persons=persons, organisations=organisations)
+
+
+def letters_changed(letter_ids: Iterable[int]) -> None:
+    """The status of these letters changed: refresh everyone they involve."""
+    from letters.models import Addressee, Issuer, Mention, Signatory
+
+    persons: set[int] = set()
+    organisations: set[int] = set()
+    for chunk in _chunks(letter_ids):
+        for model in (Signatory, Addressee, Mention):
+            for person, org in model.objects.filter(letter_id__in=chunk).values_list(
+                "person_id", "organisation_id"
+            ):
+                persons.add(person)
+                organisations.add(org)
+        organisations.update(
+            Issuer.objects.filter(letter_id__in=chunk).values_list(
+                "organisation_id", flat=True
+            )
+        )
+    _touch(persons, organisations)
+
+
+def _previous(sender, instance, fields) -> dict:
+    """The row as the database holds it before this save (None for a new row)."""
+    if instance._state.adding or instance.pk is None:
+        return {}
+    return sender._default_manager.filter(pk=instance.pk).values(*fields).first() or {}
+
+
+def _before_save(sender, instance, raw=False, **kwargs) -> None:
+    fields = [f for f in ("person_id", "organisation_id", "status", "parent_id")
+              if hasattr(instance, f)]  # fmt: skip
+    instance._footprint_before = _previous(sender, instance, fields) if fields else {}
+
+
+def _role_changed(sender, instance, **kwargs) -> None:
+    before = getattr(instance, "_footprint_before", {})
+    _touch(
+        persons={getattr(instance, "person_id", None), before.get("person_id")},
+        organisations={instance.organisation_id, before.get("organisation_id")},
+    )
+
+
+def _letter_changed(sender, instance, **kwargs) -> None:
+    before = getattr(instance, "_footprint_before", {})
+    if kwargs.get("created") or before.get("status") == instance.status:
+        return  # a new letter has no roles yet; other fields do not move the footprint
+    letters_changed([instance.pk])
+
+
+def _person_saved(sender, instance, **kwargs) -> None:
+    _touch(persons={instance.pk})
+
+
+def _organisation_saved(sender, instance, **kwargs) -> None:
+    _touch(organisations={instance.pk})
+
+
+def connect_signals() -> None:
+    from letters import models
+
+    for model in (models.Signatory, models.Addressee, models.Mention, models.Issuer,
+                  models.Membership):  # fmt: skip
+        pre_save.connect(_before_save, sender=model, dispatch_uid=f"fp-pre-{model}")
+        post_save.connect(_role_changed, sender=model, dispatch_uid=f"fp-save-{model}")
+        post_delete.connect(_role_changed, sender=model, dispatch_uid=f"fp-del-{model}")
+    pre_save.connect(_before_save, sender=models.Letter, dispatch_uid="fp-pre-letter")
+    post_save.connect(_letter_changed, sender=models.Letter, dispatch_uid="fp-letter")
+    # A saved person or organisation may carry stale footprint values read before a
+    # concurrent refresh; recomputing them after the save puts the truth back.
+    post_save.connect(_person_saved, sender=models.Person, dispatch_uid="fp-person")
+    post_save.connect(
+        _organisation_saved, sender=models.Organisation, dispatch_uid="fp-org"
+    )
+
+
+# --- checking ------------------------------------------------------------------------
+
+
+def drift(limit: int = 20) -> list[str]:
+    """Recompute every footprint in memory and list how the stored one differs (empty
+    when it is exact). Read-only."""
+    from letters.models import Organisation, Person
+
+    with transaction.atomic():
+        expected: dict[tuple[str, int], dict] = {}
+        for model, counts, owner in (
+            (Person, PERSON_COUNTS, "person"),
+            (Organisation, ORGANISATION_COUNTS, "organisation"),
+        ):
+            membership = global_apps.get_model("letters", "Membership")
+            rows = model.objects.annotate(
+                **{
+                    f"x_{column}": _letter_count(
+                        global_apps.get_model("letters", role), owner
+                    )
+                    for column, (role, _) in counts.items()
+                },
+                x_public_offices=_office_count(membership, owner),
+            ).values(
+                "pk",
+                *(["parent_id"] if model is Organisation else []),
+                *[f"x_{c}" for c in counts],
+                "x_public_offices",
+                *FOOTPRINT_FIELDS[model.__name__],
+            )
+            for row in rows:
+                expected[(model.__name__, row["pk"])] = row
+        direct_orgs = {
+            pk for (name, pk), row in expected.items()
+            if name == "Organisation" and (
+                row["x_public_offices"]
+                or any(row[f"x_{c}"] for c in ORGANISATION_COUNTS))
+        }  # fmt: skip
+        parent = {
+            pk: row["parent_id"]
+            for (name, pk), row in expected.items()
+            if name == "Organisation"
+        }
+        public_orgs = set(direct_orgs)
+        for pk in direct_orgs:
+            up = parent.get(pk)
+            for _ in range(2):
+                if up is None:
+                    break
+                public_orgs.add(up)
+                up = parent.get(up)
+        problems = []
+        for (name, pk), row in sorted(expected.items()):
+            counts = PERSON_COUNTS if name == "Person" else ORGANISATION_COUNTS
+            want = {c: row[f"x_{c}"] for c in [*counts, "public_offices"]}
+            if name == "Person":
+                want["is_public"] = any(want.values())
+            else:
+                want["is_public"] = pk in public_orgs
+            for column, value in want.items():
+                if row[column] != value:
+                    problems.append(
+                        f"{name} {pk}: {column} is {row[column]!r}, should be {value!r}"
+                    )
+                    if len(problems) >= limit:
+                        return problems
+        return problems

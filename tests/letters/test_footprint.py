@@ -1,0 +1,165 @@
+"""The stored public footprint (is_public and the letter counts of persons and
+organisations) stays exact through every kind of write: single saves and deletes
+(admin, seed loader), status changes, bulk writes, and rolled-back transactions."""
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import transaction
+
+from letters import footprint, services
+from letters.models import Letter, Organisation, Person, Signatory
+from tests import factories
+
+
+def _reload(obj):
+    obj.refresh_from_db()
+    return obj
+
+
+def test_the_seeded_footprint_is_exact(seeded):
+    assert footprint.drift() == []
+    fabius = Person.objects.get(key="laurent-fabius")
+    assert fabius.is_public
+    assert fabius.letters_received == 2
+
+
+def test_a_draft_counts_for_nothing_until_published(db, curator):
+    letter = factories.LetterFactory(status="draft")
+    signatory = factories.SignatoryFactory(letter=letter)
+    person = signatory.person
+    assert not _reload(person).is_public
+    assert person.letters_signed == 0
+
+    services.letter_set_status(letter=letter, status="published", actor=curator)
+    assert _reload(person).is_public
+    assert person.letters_signed == 1
+    assert footprint.drift() == []
+
+    services.letter_set_status(letter=letter, status="draft", actor=curator)
+    assert not _reload(person).is_public
+    assert person.letters_signed == 0
+    assert footprint.drift() == []
+
+
+def test_moving_a_signature_to_another_person_moves_the_count(db):
+    signatory = factories.SignatoryFactory()
+    first = signatory.person
+    second = factories.PersonFactory()
+    assert _reload(first).letters_signed == 1
+
+    signatory.person = second
+    signatory.save()
+    assert _reload(first).letters_signed == 0
+    assert not first.is_public
+    assert _reload(second).letters_signed == 1
+    assert second.is_public
+
+    signatory.delete()
+    assert _reload(second).letters_signed == 0
+    assert not second.is_public
+    assert footprint.drift() == []
+
+
+def test_counts_are_of_distinct_published_letters(db):
+    person = factories.PersonFactory()
+    letter = factories.LetterFactory()
+    factories.SignatoryFactory(letter=letter, person=person, position=1)
+    factories.SignatoryFactory(letter=letter, person=person, position=2)
+    factories.SignatoryFactory(person=person)
+    factories.AddresseeFactory(person=person, role="cc")
+    factories.MentionFactory(person=person)
+    _reload(person)
+    assert (person.letters_signed, person.letters_received) == (2, 1)
+    assert person.letters_mentioned_in == 1
+
+
+def test_a_published_office_alone_makes_a_person_public(db):
+    membership = factories.MembershipFactory(status="draft")
+    assert not _reload(membership.person).is_public
+    membership.status = "published"
+    membership.save()
+    assert _reload(membership.person).is_public
+    assert membership.person.public_offices == 1
+    assert _reload(membership.organisation).is_public
+    membership.delete()
+    assert not _reload(membership.person).is_public
+
+
+def test_parents_and_grandparents_of_a_named_body_are_public(db):
+    parliament = factories.OrganisationFactory(kind="parliament")
+    group = factories.OrganisationFactory(parent=parliament)
+    committee = factories.OrganisationFactory(parent=group)
+    other = factories.OrganisationFactory()
+    signatory = factories.SignatoryFactory(organisation=committee)
+    assert [_reload(o).is_public for o in (parliament, group, committee, other)] == [
+        True,
+        True,
+        True,
+        False,
+    ]
+    # the committee moves under another body: the old parents are hidden again
+    committee.parent = other
+    committee.save()
+    assert [_reload(o).is_public for o in (parliament, group, committee, other)] == [
+        False,
+        False,
+        True,
+        True,
+    ]
+    signatory.letter.delete()
+    assert not any(_reload(o).is_public for o in (parliament, group, committee, other))
+    assert footprint.drift() == []
+
+
+def test_a_bulk_status_update_refreshes_everyone_involved(db):
+    letters = factories.LetterFactory.create_batch(3, status="draft")
+    people = [factories.SignatoryFactory(letter=letter).person for letter in letters]
+    Letter.objects.filter(pk__in=[letter.pk for letter in letters]).update(
+        status="published"
+    )
+    assert all(_reload(p).is_public for p in people)
+    assert footprint.drift() == []
+
+
+def test_a_rolled_back_change_leaves_the_footprint_as_it_was(db):
+    signatory = factories.SignatoryFactory()
+    person = signatory.person
+    seen_inside = []
+
+    def delete_then_fail():
+        with transaction.atomic():
+            signatory.delete()
+            seen_inside.append(_reload(person).letters_signed)
+            raise RuntimeError("roll back")
+
+    with pytest.raises(RuntimeError):
+        delete_then_fail()
+    assert seen_inside == [0]
+    assert _reload(person).letters_signed == 1
+    assert footprint.drift() == []
+
+
+def test_deferred_refreshes_once_at_the_end(db):
+    letter = factories.LetterFactory()
+    people = factories.PersonFactory.create_batch(5)
+    with footprint.deferred():
+        for n, person in enumerate(people, start=1):
+            Signatory.objects.create(
+                letter=letter, person=person, position=n, name_as_written="x"
+            )
+        # inside the block nothing is refreshed yet
+        assert not any(_reload(p).is_public for p in people)
+    assert all(_reload(p).is_public for p in people)
+
+
+def test_the_check_command_finds_drift_and_the_refresh_fixes_it(seeded, capsys):
+    call_command("refresh_footprint", "--check")
+    Person.objects.filter(key="laurent-fabius").update(letters_received=99)
+    Organisation.objects.filter(key="human-rights-watch").update(is_public=False)
+    with pytest.raises(CommandError, match="differs"):
+        call_command("refresh_footprint", "--check")
+    err = capsys.readouterr().err
+    assert "letters_received is 99, should be 2" in err
+    assert "is_public is False, should be True" in err
+    call_command("refresh_footprint")
+    assert footprint.drift() == []
