@@ -131,6 +131,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     )
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", 0))
+# A kept connection is checked before each request reuses it: a database restart or a
+# dropped connection costs one reconnect, not an error.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

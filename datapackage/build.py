@@ -26,6 +26,7 @@ import tempfile
 import uuid
 import zipfile
 from collections.abc import Callable, Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -126,7 +127,11 @@ def write_csv(
 
     path.parent.mkdir(parents=True, exist_ok=True)
     count = 0
-    with path.open("wb") as fh:
+    # closing(): on a write error (a full disk) the database cursor behind `rows` is
+    # closed now, inside the transaction, not by the garbage collector at exit.
+    rows = iter(rows)
+    closing = contextlib.closing(rows) if hasattr(rows, "close") else nullcontext()
+    with closing, path.open("wb") as fh:
         sink = _HashingWriter(fh)
         writer = csv.writer(sink, lineterminator="\n")
         writer.writerow(resource.header)

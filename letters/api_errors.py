@@ -1,14 +1,19 @@
 """API errors are JSON whatever format was asked for, and name what is wrong. A query
-stopped by the time limit (letters.limits) is a 503 that says so."""
+stopped by the time limit (letters.limits) is a 503 that says so; so is a database that
+cannot be reached or dropped the connection (never a 500)."""
+
+import logging
 
 from django.conf import settings
-from django.db import OperationalError
+from django.db import InterfaceError, OperationalError
 from rest_framework import status
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from letters.limits import is_time_limit_error
+
+logger = logging.getLogger(__name__)
 
 
 def exception_handler(exc, context):
@@ -26,6 +31,13 @@ def exception_handler(exc, context):
             },
             status=status.HTTP_503_SERVICE_UNAVAILABLE,
             headers={"Retry-After": "1"},
+        )
+    elif response is None and isinstance(exc, OperationalError | InterfaceError):
+        logger.error("database unavailable: %s", exc)
+        response = Response(
+            {"detail": "The database is unavailable at the moment; try again shortly."},
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": "5"},
         )
     request = context.get("request")
     if response is not None and request is not None:

@@ -47,10 +47,10 @@ class Command(BaseCommand):
             bar = tqdm(total=options["letters"], unit=" letters", file=sys.stderr)
             progress = bar.update
         started = time.perf_counter()
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SET statement_timeout = 0")
         try:
+            if connection.vendor == "postgresql":
+                with connection.cursor() as cursor:
+                    cursor.execute("SET statement_timeout = 0")
             report = synthetic.generate(
                 letters=options["letters"],
                 seed=options["seed"],
@@ -61,7 +61,8 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         except DatabaseError as exc:
             raise CommandError(
-                f"Nothing was generated: the database refused the change ({exc})"
+                f"Nothing was generated: the database failed or refused the change "
+                f"({str(exc).strip()})"
             ) from exc
         finally:
             if bar is not None:
