@@ -70,6 +70,14 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--max-requests", type=int, default=500_000)
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=2,
+        help="threads per worker: more than the cores only time-slice queries, "
+        "which then run into the query time limit",
+    )
     args = parser.parse_args()
     env = {
         **os.environ,
@@ -101,8 +109,9 @@ def main() -> None:
 
     port = free_port()
     server = subprocess.Popen(
-        [PY, "-m", "gunicorn", "archive_api.wsgi", "-b", f"{HOST}:{port}", "-w", "2",
-         "--threads", "8", "-k", "gthread", "--log-level", "warning"],
+        [PY, "-m", "gunicorn", "archive_api.wsgi", "-b", f"{HOST}:{port}",
+         "-w", str(args.workers), "--threads", str(args.threads), "-k", "gthread",
+         "--backlog", "2048", "--log-level", "warning"],
         cwd=ROOT, env=env,
     )  # fmt: skip
     try:

@@ -1,6 +1,8 @@
 """Helper of bench/run.py, run under the benchmark's DATABASE_URL: with --info, print
 the keys the scenarios need; otherwise read {scenario: url} on stdin and print the
-number of SQL queries each URL runs (in-process, Django test client)."""
+number of SQL queries each URL runs (in-process, Django test client). With --timed,
+print {scenario: [queries, ms]}: the best of three in-process runs after one warm-up,
+a single-request figure with no HTTP or concurrency in it."""
 
 import json
 import os
@@ -53,15 +55,24 @@ def info() -> dict:
     }
 
 
-def counts(urls: dict) -> dict:
+def counts(urls: dict, timed: bool = False) -> dict:
+    import time
+
     client = Client()
     out = {}
     for name, url in urls.items():
-        with CaptureQueriesContext(connection) as ctx:
-            response = client.get(url)
-            if hasattr(response, "streaming_content"):
-                b"".join(response.streaming_content)
-        out[name] = len(ctx.captured_queries)
+        best = float("inf")
+        for _ in range(4 if timed else 1):
+            with CaptureQueriesContext(connection) as ctx:
+                started = time.perf_counter()
+                response = client.get(url)
+                if hasattr(response, "streaming_content"):
+                    b"".join(response.streaming_content)
+                elapsed = time.perf_counter() - started
+            assert response.status_code == 200, (url, response.status_code)
+            best = min(best, elapsed) if _ else best  # the first run warms up
+        queries = len(ctx.captured_queries)
+        out[name] = [queries, round(best * 1000, 1)] if timed else queries
     return out
 
 
@@ -69,4 +80,4 @@ if __name__ == "__main__":
     if "--info" in sys.argv:
         print(json.dumps(info()))
     else:
-        print(json.dumps(counts(json.load(sys.stdin))))
+        print(json.dumps(counts(json.load(sys.stdin), timed="--timed" in sys.argv)))

@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from datapackage import build
 from datapackage.fields import RESOURCES
@@ -188,7 +188,9 @@ def import_package(path: Path | str) -> dict[str, int]:
             counts = _load(folder)
             # Bulk inserts send no signals: compute every public footprint at once.
             footprint.refresh(everything=True)
-            return counts
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")  # planner statistics for the new rows
+        return counts
 
 
 def _stamp(obj, row):

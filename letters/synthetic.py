@@ -245,7 +245,11 @@ def generate(
         report = _generate(letters, seed, progress)
         # Bulk inserts send no signals: recompute every public footprint at once.
         footprint.refresh(everything=True)
-        return report
+    # Fresh planner statistics for tables that just grew a hundredfold (SQLite keeps
+    # none until asked; PostgreSQL's autovacuum would get there later).
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    return report
 
 
 def delete_synthetic() -> None:
