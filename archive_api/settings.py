@@ -7,7 +7,6 @@ choose the database, debug mode, hosts and API limits. Nothing secret is kept he
 from pathlib import Path
 
 import environ
-from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -17,15 +16,17 @@ env = environ.Env()
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="")
-if not SECRET_KEY:
-    if not DEBUG:
-        raise ImproperlyConfigured(
-            "DJANGO_SECRET_KEY is not set. The archive refuses to start without a "
-            "secret key when DJANGO_DEBUG is off. Set DJANGO_SECRET_KEY to a long "
-            "random string (for example: python -c 'import secrets; "
-            "print(secrets.token_urlsafe(50))'), or set DJANGO_DEBUG=1 for local "
-            "development only."
-        )
+# Without a key (and debug off) the archive refuses to *serve*: archive_api/wsgi.py
+# (loaded by gunicorn and runserver) and `check --deploy` stop with MISSING_SECRET_KEY.
+# Commands that sign nothing (migrate, makemigrations, load_seeds, export_datapackage)
+# still run; anything that would sign with an empty key fails in Django itself.
+MISSING_SECRET_KEY = (
+    "DJANGO_SECRET_KEY is not set. The archive refuses to start without a secret key "
+    "when DJANGO_DEBUG is off. Set DJANGO_SECRET_KEY to a long random string (for "
+    "example: python -c 'import secrets; print(secrets.token_urlsafe(50))'), or set "
+    "DJANGO_DEBUG=1 for local development only."
+)
+if not SECRET_KEY and DEBUG:
     SECRET_KEY = "django-insecure-local-development-only"  # noqa: S105 (debug only)
 
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])

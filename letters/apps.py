@@ -7,6 +7,7 @@ class LettersConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
+        import archive_api.checks  # noqa: F401 (registers the deployment checks)
         from letters import footprint
 
         footprint.connect_signals()

@@ -1,5 +1,6 @@
 """Settings from the environment: production defaults pass `check --deploy`, a missing
-secret key is refused with a clear message, admin logins are rate-limited."""
+secret key stops the server (not maintenance commands) with a clear message, admin
+logins are rate-limited."""
 
 import os
 import subprocess
@@ -12,12 +13,17 @@ ROOT = settings.BASE_DIR
 GOOD_KEY = "k7$Qz!9vR2@mW4#xT8^bN1&cL6*pY3(hJ5)fD0-gS_uE+aZ=oI~" * 2
 
 
-def run(*args, env_extra=None, drop=()):
-    env = {
+def run_env(drop=()):
+    """The test process's environment without any DJANGO_* setting or database."""
+    return {
         k: v
         for k, v in os.environ.items()
         if not k.startswith(("DJANGO_", "DATABASE_URL")) and k not in drop
     }
+
+
+def run(*args, env_extra=None, drop=()):
+    env = run_env(drop)
     env.update(env_extra or {})
     return subprocess.run(
         [sys.executable, "manage.py", *args],
@@ -44,10 +50,30 @@ def test_check_deploy_reports_nothing_with_debug_off_and_a_real_key(tmp_path):
     assert "System check identified no issues" in result.stdout
 
 
-def test_the_archive_refuses_to_start_without_a_secret_key():
-    result = run("check")
-    assert result.returncode != 0
-    assert "DJANGO_SECRET_KEY is not set" in result.stderr
+def test_the_archive_refuses_to_serve_without_a_secret_key(tmp_path):
+    database = {"DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"}
+    deploy = run("check", "--deploy", env_extra=database)
+    assert deploy.returncode != 0
+    assert "archive_api.E001" in deploy.stderr
+    assert "DJANGO_SECRET_KEY is not set" in deploy.stderr
+    # The WSGI entry point (gunicorn, runserver) stops before serving anything.
+    served = subprocess.run(
+        [sys.executable, "-c", "import archive_api.wsgi"],
+        cwd=ROOT,
+        env=run_env() | database,
+        capture_output=True,
+        text=True,
+    )
+    assert served.returncode != 0
+    assert "DJANGO_SECRET_KEY is not set" in served.stderr
+
+
+def test_commands_that_sign_nothing_run_without_a_secret_key(tmp_path):
+    """Maintenance (migrations, their check) must not need the production secret."""
+    database = {"DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"}
+    result = run("makemigrations", "--check", "--dry-run", env_extra=database)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "No changes detected" in result.stdout
 
 
 def test_debug_mode_needs_no_key_and_relaxes_https(tmp_path):
