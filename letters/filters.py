@@ -12,7 +12,7 @@ import re
 
 import django_filters as filters
 from django import forms
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django_filters.constants import EMPTY_VALUES
 from drf_spectacular.utils import extend_schema_field
 
@@ -40,6 +40,8 @@ ROLE_CHOICES = [
 ]
 MAX_VALUES = 100
 MAX_SEARCH_TERMS = 10
+# Letters in a date window below which an organisation filter tests each letter.
+NARROW_WINDOW = 5000
 
 
 class StableOrderingFilter(filters.OrderingFilter):
@@ -323,30 +325,58 @@ class LetterFilter(filters.FilterSet):
     def _person_q(self, value, roles=None):
         return person_role_q(_refs(Person, value), roles)
 
-    def _organisation_q(self, value, roles=None):
-        ids = _refs(Organisation, value)
-        if not roles:
-            return organisation_role_q(ids)
+    def _narrow_window(self) -> bool:
+        """Is the date window small enough to test each letter in it for a role?
+
+        An organisation filter has two plans. "IN (a UNION of the role tables)" reads
+        every role row of the organisation (35,000 for the largest at 100k letters,
+        ~70 ms on SQLite) and is the right plan for a wide window; "EXISTS per
+        letter of the window" costs four index probes per letter in the window and
+        is the right plan for a narrow one (a 3-month window at 100k letters holds
+        ~2,500 letters: ~12 ms). SQLite's planner cannot make that choice for us, so
+        one bounded probe (at most NARROW_WINDOW index entries read) decides.
+        """
+        data = self.form.cleaned_data
+        after, before = data.get("date_after"), data.get("date_before")
+        if after is None and before is None:
+            return False
+        window = Letter.objects.filter(status=PUBLISHED)
+        if after is not None:
+            window = window.filter(date_latest__gte=after.earliest)
+        if before is not None:
+            window = window.filter(date_earliest__lte=before.latest)
+        return window.order_by()[: NARROW_WINDOW + 1].count() <= NARROW_WINDOW
+
+    def _organisation_q(self, value, roles=None, per_letter=False):
         from letters.models import Addressee, Issuer, Mention, Signatory
 
-        q = Q(pk__in=[])
-        if "issuer" in roles:
-            q |= Q(pk__in=Issuer.objects.filter(organisation__in=ids).values("letter"))
-        if "signatory" in roles:
-            q |= Q(
-                pk__in=Signatory.objects.filter(organisation__in=ids).values("letter")
-            )
+        ids = _refs(Organisation, value)
+        if not roles and not per_letter:
+            return organisation_role_q(ids)
+        roles = roles or ("issuer", "signatory", "addressee", "mentioned")
         addressee_roles = (
             {"to", "cc"} if "addressee" in roles else set(roles) & {"to", "cc"}
         )
+        # Most likely first: per letter, the OR stops at the first role found.
+        parts = []
+        if "signatory" in roles:
+            parts.append(Signatory.objects.filter(organisation__in=ids))
         if addressee_roles:
-            q |= Q(
-                pk__in=Addressee.objects.filter(
+            parts.append(
+                Addressee.objects.filter(
                     organisation__in=ids, role__in=sorted(addressee_roles)
-                ).values("letter")
+                )
             )
         if "mentioned" in roles:
-            q |= Q(pk__in=Mention.objects.filter(organisation__in=ids).values("letter"))
+            parts.append(Mention.objects.filter(organisation__in=ids))
+        if "issuer" in roles:
+            parts.append(Issuer.objects.filter(organisation__in=ids))
+        q = Q(pk__in=[])
+        for part in parts:
+            if per_letter:
+                q |= Q(Exists(part.filter(letter=OuterRef("pk"))))
+            else:
+                q |= Q(pk__in=part.values("letter"))
         return q
 
     def filter_person(self, queryset, name, value):
@@ -376,7 +406,9 @@ class LetterFilter(filters.FilterSet):
         return self._addressed(queryset, value, [AddresseeRole.CC])
 
     def filter_organisation(self, queryset, name, value):
-        return queryset.filter(self._organisation_q(value, self._roles()))
+        return queryset.filter(
+            self._organisation_q(value, self._roles(), self._narrow_window())
+        )
 
     def filter_exclude_organisation(self, queryset, name, value):
         return queryset.exclude(self._organisation_q(value, self._roles()))
