@@ -279,7 +279,7 @@ def run_one(engine: str, size: int, work: Path, base_env: dict, rng) -> dict:
     port = free_port()
     server = subprocess.Popen(
         [PY, "-m", "gunicorn", "archive_api.wsgi", "-b", f"{HOST}:{port}", "-w", "2",
-         "--threads", "4", "-k", "gthread", "--log-level", "warning"],
+         "--threads", "2", "-k", "gthread", "--log-level", "warning"],
         cwd=ROOT, env=env,
     )  # fmt: skip
     try:
