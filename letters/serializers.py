@@ -68,6 +68,18 @@ def organisation_ref(serializer, obj) -> dict | None:
     }
 
 
+def place_ref(serializer, obj) -> dict | None:
+    if obj is None:
+        return None
+    return {
+        "id": obj.pk,
+        "key": obj.key,
+        "url": _url(serializer, "place-detail", pk=obj.pk),
+        "name": obj.name,
+        "country": obj.country,
+    }
+
+
 class PersonRefSerializer(serializers.ModelSerializer):
     url = serializers.SerializerMethodField()
     name = serializers.CharField(source="display_name")
@@ -106,6 +118,9 @@ class PlaceRefSerializer(serializers.ModelSerializer):
 
     def get_url(self, obj) -> str:
         return _url(self, "place-detail", pk=obj.pk)
+
+    def to_representation(self, instance):
+        return place_ref(self, instance)
 
 
 class LetterRefSerializer(serializers.ModelSerializer):
@@ -245,7 +260,6 @@ class LetterSerializer(serializers.ModelSerializer):
         """The declared fields, written out: a page of 50 letters holds over a
         thousand nested records, and DRF's generic field walk cost more than the
         queries (tests compare this to the declared schema)."""
-        place = obj.place
         data = {
             "identifier": obj.identifier,
             "url": _url(self, "letter-detail", identifier=obj.identifier),
@@ -255,15 +269,7 @@ class LetterSerializer(serializers.ModelSerializer):
             "date_as_written": obj.date_as_written,
             "date_precision": obj.date_precision,
             "date_certainty": obj.date_certainty,
-            "place": None
-            if place is None
-            else {
-                "id": place.pk,
-                "key": place.key,
-                "url": _url(self, "place-detail", pk=place.pk),
-                "name": place.name,
-                "country": place.country,
-            },
+            "place": place_ref(self, obj.place),
             "language": obj.language,
             "summary": obj.summary,
             "addressees": [
