@@ -344,12 +344,10 @@ class LetterFilter(filters.FilterSet):
         """Letters involving these persons. For persons in many letters SQLite is
         told to walk the letters in order and test membership (UNINDEXED_PK) rather
         than fetch and sort all their letters; the stored footprint tells which."""
-        if connection.vendor != "sqlite" or self._footprint(value) <= PROLIFIC:
-            return queryset.filter(self._person_q(value, roles))
-        queryset = queryset.alias(scan_pk=UNINDEXED_PK)
-        return queryset.filter(
-            person_role_q(_refs(Person, value), roles, field="scan_pk")
-        )
+        field = "pk"
+        if connection.vendor == "sqlite" and self._footprint(value) > PROLIFIC:
+            queryset, field = queryset.alias(scan_pk=UNINDEXED_PK), "scan_pk"
+        return queryset.filter(person_role_q(_refs(Person, value), roles, field))
 
     @staticmethod
     def _footprint(value) -> int:
