@@ -456,24 +456,11 @@ class LetterFilter(filters.FilterSet):
 
 
 def letter_search_q(terms: list[str]) -> Q:
-    """Every word token in the letter's own text (full-text index, word-prefix) or
-    in a folded name of someone or some body involved in it (substring)."""
-    from letters.models import Addressee, Issuer, Mention, Signatory
+    """Every word token begins a word of the letter's search document: its own text
+    or a folded name of someone or some body involved in it (letters.search)."""
     from letters.search import text_match_q, tokens
 
-    q = Q()
-    for token in tokens(terms):
-        people = Person.objects.filter(search_text__contains=token).values("pk")
-        bodies = Organisation.objects.filter(search_text__contains=token).values("pk")
-        involved = Q(person__in=people) | Q(organisation__in=bodies)
-        q &= (
-            text_match_q(token)
-            | Q(pk__in=Signatory.objects.filter(involved).values("letter"))
-            | Q(pk__in=Addressee.objects.filter(involved).values("letter"))
-            | Q(pk__in=Mention.objects.filter(involved).values("letter"))
-            | Q(pk__in=Issuer.objects.filter(organisation__in=bodies).values("letter"))
-        )
-    return q
+    return text_match_q(tokens(terms))
 
 
 class PersonFilter(filters.FilterSet):

@@ -40,6 +40,8 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.db.models.signals import post_delete, post_save, pre_save
 
+from letters import search
+
 PUBLISHED = "published"
 PERSON_COUNTS = {
     # column: (role model, filter on the role rows)
@@ -148,10 +150,15 @@ def _refresh_organisation_visibility(registry) -> None:
 
 def refresh(
     *, persons: Iterable[int] | None = None, organisations: Iterable[int] | None = None,
-    everything: bool = False, registry=global_apps,
+    letters: Iterable[int] | None = None, everything: bool = False,
+    registry=global_apps,
 ) -> None:  # fmt: skip
-    """Recompute the footprint of these persons and organisations (all of them with
-    ``everything``). Run inside the transaction that changed them."""
+    """Recompute the footprint of these persons and organisations and the names in the
+    search document of these letters (all of them with ``everything``). Run inside the
+    transaction that changed them. Migrations pass their own ``registry``; the names
+    column exists from migration 0008 on, which fills it itself."""
+    if registry is global_apps and (everything or letters):
+        search.refresh_names(None if everything else letters)
     if everything or persons:
         ids = None if everything else persons
         _refresh_counts(registry, "Person", PERSON_COUNTS, "person", ids)
@@ -171,6 +178,7 @@ class _Pending(threading.local):
         self.depth = 0
         self.persons: set[int] = set()
         self.organisations: set[int] = set()
+        self.letters: set[int] = set()
 
 
 _pending = _Pending()
@@ -189,24 +197,31 @@ def deferred():
     finally:
         _pending.depth -= 1
         if _pending.depth == 0:
-            persons, organisations = _pending.persons, _pending.organisations
+            touched = {
+                "persons": _pending.persons,
+                "organisations": _pending.organisations,
+                "letters": _pending.letters,
+            }
             _pending.persons, _pending.organisations = set(), set()
+            _pending.letters = set()
             connection = transaction.get_connection()
             rolling_back = connection.in_atomic_block and connection.needs_rollback
             if completed and not rolling_back:  # a dry run rolls back: skip it
-                refresh(persons=persons, organisations=organisations)
+                refresh(**touched)
 
 
-def _touch(persons=(), organisations=()) -> None:
+def _touch(persons=(), organisations=(), letters=()) -> None:
     persons = {p for p in persons if p is not None}
     organisations = {o for o in organisations if o is not None}
-    if not persons and not organisations:
+    letters = {n for n in letters if n is not None}
+    if not persons and not organisations and not letters:
         return
     if _pending.depth:
         _pending.persons |= persons
         _pending.organisations |= organisations
+        _pending.letters |= letters
     else:
-        refresh(persons=persons, organisations=organisations)
+        refresh(persons=persons, organisations=organisations, letters=letters)
 
 
 def letters_changed(letter_ids: Iterable[int]) -> None:
@@ -238,7 +253,8 @@ def _previous(sender, instance, fields) -> dict:
 
 
 def _before_save(sender, instance, raw=False, **kwargs) -> None:
-    fields = [f for f in ("person_id", "organisation_id", "status", "parent_id")
+    fields = [f for f in ("letter_id", "person_id", "organisation_id", "status",
+                          "parent_id", "search_text")
               if hasattr(instance, f)]  # fmt: skip
     instance._footprint_before = _previous(sender, instance, fields) if fields else {}
 
@@ -248,6 +264,7 @@ def _role_changed(sender, instance, **kwargs) -> None:
     _touch(
         persons={getattr(instance, "person_id", None), before.get("person_id")},
         organisations={instance.organisation_id, before.get("organisation_id")},
+        letters={getattr(instance, "letter_id", None), before.get("letter_id")},
     )
 
 
@@ -258,12 +275,29 @@ def _letter_changed(sender, instance, **kwargs) -> None:
     letters_changed([instance.pk])
 
 
+def _renamed(instance, **kwargs) -> bool:
+    before = getattr(instance, "_footprint_before", {})
+    return not kwargs.get("created") and before.get("search_text") != (
+        instance.search_text
+    )
+
+
 def _person_saved(sender, instance, **kwargs) -> None:
-    _touch(persons={instance.pk})
+    named = (
+        search.letters_naming(persons=[instance.pk])
+        if _renamed(instance, **kwargs)
+        else ()
+    )
+    _touch(persons={instance.pk}, letters=named)
 
 
 def _organisation_saved(sender, instance, **kwargs) -> None:
-    _touch(organisations={instance.pk})
+    named = (
+        search.letters_naming(organisations=[instance.pk])
+        if _renamed(instance, **kwargs)
+        else ()
+    )
+    _touch(organisations={instance.pk}, letters=named)
 
 
 def connect_signals() -> None:
@@ -277,7 +311,12 @@ def connect_signals() -> None:
     pre_save.connect(_before_save, sender=models.Letter, dispatch_uid="fp-pre-letter")
     post_save.connect(_letter_changed, sender=models.Letter, dispatch_uid="fp-letter")
     # A saved person or organisation may carry stale footprint values read before a
-    # concurrent refresh; recomputing them after the save puts the truth back.
+    # concurrent refresh; recomputing them after the save puts the truth back. A new
+    # name also rewrites the search document of the letters that involve them.
+    pre_save.connect(_before_save, sender=models.Person, dispatch_uid="fp-pre-person")
+    pre_save.connect(
+        _before_save, sender=models.Organisation, dispatch_uid="fp-pre-org"
+    )
     post_save.connect(_person_saved, sender=models.Person, dispatch_uid="fp-person")
     post_save.connect(
         _organisation_saved, sender=models.Organisation, dispatch_uid="fp-org"

@@ -610,6 +610,13 @@ class Letter(Timestamped):
     search_text = models.TextField(
         blank=True, editable=False, help_text="Folded title, summary and text."
     )
+    names_text = models.TextField(
+        blank=True,
+        default="",
+        editable=False,
+        help_text="Folded names of everyone the letter involves, for full-text "
+        "search; derived from the roles by letters.search, never edited.",
+    )
     synthetic = models.BooleanField(
         default=False,
         editable=False,
@@ -617,7 +624,9 @@ class Letter(Timestamped):
     )
 
     objects = LetterQuerySet.as_manager()
-    history = HistoricalRecords(excluded_fields=["seed_snapshot", "search_text"])
+    history = HistoricalRecords(
+        excluded_fields=["seed_snapshot", "search_text", "names_text"]
+    )
 
     class Meta:
         ordering = ["date_earliest", "identifier"]

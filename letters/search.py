@@ -1,17 +1,63 @@
-"""Full-text matching of letters' own text on each engine: SQLite's FTS5 and
-PostgreSQL's tsvector with a GIN index (migration 0004), with the same semantics: the
+"""Full-text matching of letters on each engine: SQLite's FTS5 and PostgreSQL's
+tsvector with a GIN index (migrations 0004 and 0008), with the same semantics.
+
+A letter's search document is two stored, folded columns: ``search_text`` (identifier,
+title, summary, transcription; set by ``Letter.save``) and ``names_text`` (the folded
+names of every person and organisation the letter involves: signatories and the bodies
+they sign for, addressees and copy-to recipients, mentions, issuing bodies). The
 query is folded like the stored text (letters.text.fold), split into word tokens, and
-each token must be the beginning of a word of the text ("fabi" finds "Fabius")."""
+every token must be the beginning of a word of the document ("fabi" finds "Fabius",
+"stehres" finds "Delvaux-Stehres"): one index lookup, whatever the number of tokens.
+
+``names_text`` is derived, never curated: :func:`refresh_names` rewrites it from the
+role rows and the persons' and organisations' own folded names. ``letters.footprint``
+calls it, in the writing transaction, whenever a role row, a person's or an
+organisation's name changes; bulk writes call it for everything before they commit;
+:func:`names_drift` lists stored documents that differ from the records.
+"""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from django.db import connection
 from django.db.models import Q
 from django.db.models.expressions import RawSQL
 
 TOKEN = re.compile(r"[^\W_]+")
+CHUNK = 900  # ids per statement: far below every engine's bound-parameter limit
+
+# The names one letter involves (each at most once), as rows of one column `t`.
+_NAMES = """
+    SELECT p.search_text AS t FROM letters_signatory r
+        JOIN letters_person p ON p.id = r.person_id WHERE r.letter_id = {letter}
+    UNION SELECT o.search_text FROM letters_signatory r
+        JOIN letters_organisation o ON o.id = r.organisation_id
+        WHERE r.letter_id = {letter}
+    UNION SELECT p.search_text FROM letters_addressee r
+        JOIN letters_person p ON p.id = r.person_id WHERE r.letter_id = {letter}
+    UNION SELECT o.search_text FROM letters_addressee r
+        JOIN letters_organisation o ON o.id = r.organisation_id
+        WHERE r.letter_id = {letter}
+    UNION SELECT p.search_text FROM letters_mention r
+        JOIN letters_person p ON p.id = r.person_id WHERE r.letter_id = {letter}
+    UNION SELECT o.search_text FROM letters_mention r
+        JOIN letters_organisation o ON o.id = r.organisation_id
+        WHERE r.letter_id = {letter}
+    UNION SELECT o.search_text FROM letters_issuer r
+        JOIN letters_organisation o ON o.id = r.organisation_id
+        WHERE r.letter_id = {letter}
+"""
+_AGGREGATE = {
+    # Sorted, so the document does not depend on the order rows were written in.
+    "sqlite": "SELECT COALESCE(group_concat(t, ' | '), '') FROM "
+    "(SELECT t FROM ({names}) ORDER BY t)",
+    "postgresql": "SELECT COALESCE(string_agg(t, ' | ' ORDER BY t), '') "
+    "FROM ({names}) n",
+}
+# The whole document as PostgreSQL's GIN index (migration 0008) has it.
+PG_DOCUMENT = "to_tsvector('simple'::regconfig, search_text || ' | ' || names_text)"
 
 
 def tokens(terms: list[str]) -> list[str]:
@@ -24,23 +70,87 @@ def tokens(terms: list[str]) -> list[str]:
     return out
 
 
-def text_match_q(token: str) -> Q:
-    """Letters whose own text has a word starting with `token`."""
+def text_match_q(words: list[str]) -> Q:
+    """Letters whose search document has, for every token, a word starting with it."""
     vendor = connection.vendor
+    if not words:
+        return Q()
     if vendor == "sqlite":
         return Q(
             pk__in=RawSQL(
                 "SELECT rowid FROM letters_letter_fts WHERE letters_letter_fts "
                 "MATCH %s",
-                [f'"{token}"*'],
+                [" ".join(f'"{word}"*' for word in words)],
             )
         )
     if vendor == "postgresql":
         return Q(
             pk__in=RawSQL(
-                "SELECT id FROM letters_letter WHERE to_tsvector('simple'::regconfig, "
-                "search_text) @@ to_tsquery('simple'::regconfig, %s)",
-                [f"{token}:*"],
+                f"SELECT id FROM letters_letter WHERE {PG_DOCUMENT} "
+                "@@ to_tsquery('simple'::regconfig, %s)",
+                [" & ".join(f"{word}:*" for word in words)],
             )
         )
-    return Q(search_text__regex=rf"(^|[^\w]){re.escape(token)}")  # pragma: no cover
+    raise NotImplementedError(f"full-text search on {vendor}")  # pragma: no cover
+
+
+def _names_sql(vendor: str, letter: str) -> str:
+    return _AGGREGATE[vendor].format(names=_NAMES.format(letter=letter))
+
+
+def refresh_names(letter_ids: Iterable[int] | None = None, *, using=None) -> None:
+    """Rewrite ``names_text`` of these letters (of every letter with None), only where
+    it changed, so the full-text index is touched no more than needed."""
+    from django.db import connections
+
+    conn = connections[using] if using else connection
+    expected = _names_sql(conn.vendor, "letters_letter.id")
+    update = (
+        f"UPDATE letters_letter SET names_text = ({expected}) "
+        f"WHERE names_text <> ({expected})"
+    )
+    with conn.cursor() as cursor:
+        if letter_ids is None:
+            cursor.execute(update)
+            return
+        ids = sorted({i for i in letter_ids if i is not None})
+        for start in range(0, len(ids), CHUNK):
+            chunk = ids[start : start + CHUNK]
+            marks = ", ".join(["%s"] * len(chunk))
+            cursor.execute(f"{update} AND id IN ({marks})", chunk)
+
+
+def letters_naming(*, persons: Iterable[int] = (), organisations: Iterable[int] = ()):
+    """Ids of the letters whose document carries one of these names."""
+    from letters.models import Addressee, Issuer, Mention, Signatory
+
+    persons, organisations = list(persons), list(organisations)
+    found: set[int] = set()
+    for start in range(0, max(len(persons), len(organisations)), CHUNK):
+        people = persons[start : start + CHUNK]
+        bodies = organisations[start : start + CHUNK]
+        involved = Q(person__in=people) | Q(organisation__in=bodies)
+        for model in (Signatory, Addressee, Mention):
+            found.update(
+                model.objects.filter(involved).values_list("letter_id", flat=True)
+            )
+        found.update(
+            Issuer.objects.filter(organisation__in=bodies).values_list(
+                "letter_id", flat=True
+            )
+        )
+    return found
+
+
+def names_drift(limit: int = 20) -> list[str]:
+    """Letters whose stored names differ from the records (empty when exact)."""
+    expected = _names_sql(connection.vendor, "letters_letter.id")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT identifier FROM letters_letter WHERE names_text <> ({expected}) "
+            f"ORDER BY identifier LIMIT {int(limit)}"
+        )
+        return [
+            f"Letter {identifier}: names_text differs from its roles' names"
+            for (identifier,) in cursor.fetchall()
+        ]

@@ -83,3 +83,11 @@ class MembershipFactory(factory.django.DjangoModelFactory):
     organisation = factory.SubFactory(OrganisationFactory)
     role = "Member"
     status = "published"
+
+
+class IssuerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.Issuer
+
+    letter = factory.SubFactory(LetterFactory)
+    organisation = factory.SubFactory(OrganisationFactory)

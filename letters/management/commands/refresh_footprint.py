@@ -3,13 +3,14 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError, transaction
 
-from letters import footprint
+from letters import footprint, search
 
 
 class Command(BaseCommand):
     help = (
-        "Recompute which persons and organisations are public and their letter "
-        "counts (kept automatically; run after writing to the database by hand). "
+        "Recompute which persons and organisations are public, their letter "
+        "counts and the names in each letter's search document (kept "
+        "automatically; run after writing to the database by hand). "
         "With --check, only report differences and exit 1 if there are any."
     )
 
@@ -23,7 +24,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         try:
             if options["check"]:
-                problems = footprint.drift()
+                problems = footprint.drift() + search.names_drift()
                 for problem in problems:
                     self.stderr.write(problem)
                 if problems:
@@ -38,4 +39,6 @@ class Command(BaseCommand):
                 footprint.refresh(everything=True)
         except DatabaseError as exc:
             raise CommandError(f"The database refused the refresh ({exc}).") from exc
-        self.stdout.write("Recomputed the public footprint of every record.")
+        self.stdout.write(
+            "Recomputed the public footprint and the search names of every record."
+        )
