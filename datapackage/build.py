@@ -34,7 +34,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db import connection, transaction
 
-from datapackage import readme
+from datapackage import readme, validation
 from datapackage.fields import PACKAGE, RESOURCES, Resource, Scope, text
 
 DESCRIPTOR = "datapackage.json"
@@ -209,34 +209,9 @@ def write_zip(folder: Path, descriptor: dict, created: datetime) -> Path:
 
 
 def validate(folder: Path) -> list[dict]:
-    """Validate with frictionless: schemas, constraints, foreign keys, bytes and
-    hashes. Returns the errors (empty when valid)."""
-    from frictionless import Package, system
-
-    with system.use_context(trusted=False):
-        package = Package(str(folder / DESCRIPTOR), basepath=str(folder))
-        report = package.validate()
-    errors = []
-    for error in report.errors:
-        errors.append(
-            {
-                "resource": "datapackage.json",
-                "row": None,
-                "field": None,
-                "message": error.message,
-            }
-        )
-    for task in report.tasks:
-        for error in task.errors:
-            errors.append(
-                {
-                    "resource": task.name,
-                    "row": getattr(error, "row_number", None),
-                    "field": getattr(error, "field_name", None),
-                    "message": error.message,
-                }
-            )
-    return errors
+    """Validate with frictionless (datapackage.validation: one process per resource
+    once the package is large). Returns the errors, empty when valid."""
+    return validation.validate(folder)
 
 
 # --- publishing -----------------------------------------------------------------------
