@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import itertools
 import json
 import shutil
 import tempfile
 import zipfile
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -157,11 +158,24 @@ def _keep_timestamps():
             f.auto_now, f.auto_now_add = auto_now, auto_now_add
 
 
-def _bulk(model, objects) -> list:
+def _bulk(model, objects: Iterable) -> list:
+    """Insert in batches of BATCH, reading `objects` lazily: a generator of a million
+    role rows is never held in memory as a million model instances."""
     created = []
-    for start in range(0, len(objects), BATCH):
-        created += model.objects.bulk_create(objects[start : start + BATCH])
+    it = iter(objects)
+    while batch := list(itertools.islice(it, BATCH)):
+        created += model.objects.bulk_create(batch)
     return created
+
+
+def _count(model, objects: Iterable) -> int:
+    """As _bulk, for tables whose new keys nobody needs: returns only the count."""
+    count = 0
+    it = iter(objects)
+    while batch := list(itertools.islice(it, BATCH)):
+        model.objects.bulk_create(batch)
+        count += len(batch)
+    return count
 
 
 def _empty_archive_check() -> None:
@@ -333,83 +347,77 @@ def _load(folder: Path) -> dict[str, int]:
     def ref(ids, value):
         return ids[value] if value else None
 
-    counts["signatories"] = len(
-        _bulk(
-            models.Signatory,
-            [
-                _stamp(
-                    models.Signatory(
-                        letter_id=letter_ids[r["letter"]],
-                        position=int(r["position"]),
-                        name_as_written=r["name_as_written"],
-                        person_id=ref(person_ids, r["person"]),
-                        certainty=r["certainty"],
-                        capacity=r["capacity"],
-                        organisation_id=ref(org_ids, r["organisation"]),
-                        identification_note=r["note"],
-                    ),
-                    r,
-                )
-                for r in _rows(folder, "signatories")
-            ],
-        )
+    counts["signatories"] = _count(
+        models.Signatory,
+        (
+            _stamp(
+                models.Signatory(
+                    letter_id=letter_ids[r["letter"]],
+                    position=int(r["position"]),
+                    name_as_written=r["name_as_written"],
+                    person_id=ref(person_ids, r["person"]),
+                    certainty=r["certainty"],
+                    capacity=r["capacity"],
+                    organisation_id=ref(org_ids, r["organisation"]),
+                    identification_note=r["note"],
+                ),
+                r,
+            )
+            for r in _rows(folder, "signatories")
+        ),
     )
-    counts["addressees"] = len(
-        _bulk(
-            models.Addressee,
-            [
-                _stamp(
-                    models.Addressee(
-                        letter_id=letter_ids[r["letter"]],
-                        position=int(r["position"]),
-                        role=r["role"],
-                        person_id=ref(person_ids, r["person"]),
-                        organisation_id=ref(org_ids, r["organisation"]),
-                        office_as_written=r["office_as_written"],
-                        certainty=r["certainty"],
-                        identification_note=r["note"],
-                    ),
-                    r,
-                )
-                for r in _rows(folder, "addressees")
-            ],
-        )
+    counts["addressees"] = _count(
+        models.Addressee,
+        (
+            _stamp(
+                models.Addressee(
+                    letter_id=letter_ids[r["letter"]],
+                    position=int(r["position"]),
+                    role=r["role"],
+                    person_id=ref(person_ids, r["person"]),
+                    organisation_id=ref(org_ids, r["organisation"]),
+                    office_as_written=r["office_as_written"],
+                    certainty=r["certainty"],
+                    identification_note=r["note"],
+                ),
+                r,
+            )
+            for r in _rows(folder, "addressees")
+        ),
     )
-    counts["issuing_organisations"] = len(
-        _bulk(
-            models.Issuer,
-            [
-                _stamp(
-                    models.Issuer(
-                        letter_id=letter_ids[r["letter"]],
-                        organisation_id=org_ids[r["organisation"]],
-                    ),
-                    r,
-                )
-                for r in _rows(folder, "issuing_organisations")
-            ],
-        )
+    counts["issuing_organisations"] = _count(
+        models.Issuer,
+        (
+            _stamp(
+                models.Issuer(
+                    letter_id=letter_ids[r["letter"]],
+                    organisation_id=org_ids[r["organisation"]],
+                ),
+                r,
+            )
+            for r in _rows(folder, "issuing_organisations")
+        ),
     )
+    # Mentions have no stored position: insert them in the package's order within
+    # each letter, so the ids (and a re-export) keep that order.
     mention_rows = sorted(
         _rows(folder, "mentions"), key=lambda r: (r["letter"], int(r["position"]))
     )
-    counts["mentions"] = len(
-        _bulk(
-            models.Mention,
-            [
-                _stamp(
-                    models.Mention(
-                        letter_id=letter_ids[r["letter"]],
-                        person_id=ref(person_ids, r["person"]),
-                        organisation_id=ref(org_ids, r["organisation"]),
-                        name_as_written=r["name_as_written"],
-                        certainty=r["certainty"],
-                        identification_note=r["note"],
-                    ),
-                    r,
-                )
-                for r in mention_rows
-            ],
-        )
+    counts["mentions"] = _count(
+        models.Mention,
+        (
+            _stamp(
+                models.Mention(
+                    letter_id=letter_ids[r["letter"]],
+                    person_id=ref(person_ids, r["person"]),
+                    organisation_id=ref(org_ids, r["organisation"]),
+                    name_as_written=r["name_as_written"],
+                    certainty=r["certainty"],
+                    identification_note=r["note"],
+                ),
+                r,
+            )
+            for r in mention_rows
+        ),
     )
     return counts
