@@ -25,7 +25,7 @@ from django.db import connection, transaction
 
 from datapackage import build
 from datapackage.fields import RESOURCES
-from letters import footprint, models
+from letters import bulk, footprint, models
 from letters.vocabularies import ReviewStatus
 
 BATCH = 1000
@@ -168,14 +168,13 @@ def _bulk(model, objects: Iterable) -> list:
     return created
 
 
-def _count(model, objects: Iterable) -> int:
-    """As _bulk, for tables whose new keys nobody needs: returns only the count."""
-    count = 0
+def _keys(model, objects: Iterable, key: str) -> dict:
+    """As _bulk, keeping only each new record's `key` -> id, not the records."""
+    ids = {}
     it = iter(objects)
     while batch := list(itertools.islice(it, BATCH)):
-        model.objects.bulk_create(batch)
-        count += len(batch)
-    return count
+        ids.update((getattr(o, key), o.pk) for o in model.objects.bulk_create(batch))
+    return ids
 
 
 def _empty_archive_check() -> None:
@@ -304,26 +303,27 @@ def _load(folder: Path) -> dict[str, int]:
     post_ids = {p.key: p.pk for p in _bulk(models.Post, posts)}
     counts["posts"] = len(post_ids)
 
-    letters = []
-    for r in _rows(folder, "letters"):
-        letter = models.Letter(
-            identifier=r["identifier"],
-            title=r["title"],
-            kind=r["kind"],
-            date=r["date"],
-            date_as_written=r["date_as_written"],
-            date_certainty=r["date_certainty"],
-            place_id=place_ids[r["place"]] if r["place"] else None,
-            language=r["language"],
-            summary=r["summary"],
-            transcription=r["transcription"],
-            source_file=r["source_file"],
-            source_sha256=r["source_sha256"],
-            status=published,
-        )
-        letter.refresh_derived()
-        letters.append(_stamp(letter, r))
-    letter_ids = {x.identifier: x.pk for x in _bulk(models.Letter, letters)}
+    def letters():
+        for r in _rows(folder, "letters"):
+            letter = models.Letter(
+                identifier=r["identifier"],
+                title=r["title"],
+                kind=r["kind"],
+                date=r["date"],
+                date_as_written=r["date_as_written"],
+                date_certainty=r["date_certainty"],
+                place_id=place_ids[r["place"]] if r["place"] else None,
+                language=r["language"],
+                summary=r["summary"],
+                transcription=r["transcription"],
+                source_file=r["source_file"],
+                source_sha256=r["source_sha256"],
+                status=published,
+            )
+            letter.refresh_derived()
+            yield _stamp(letter, r)
+
+    letter_ids = _keys(models.Letter, letters(), "identifier")
     counts["letters"] = len(letter_ids)
 
     memberships = []
@@ -347,54 +347,44 @@ def _load(folder: Path) -> dict[str, int]:
     def ref(ids, value):
         return ids[value] if value else None
 
-    counts["signatories"] = _count(
+    # The role tables, a million rows and more: plain INSERTs (letters/bulk.py) of
+    # rows frictionless has validated, with their timestamps from the package.
+    stamps: dict[str, tuple] = {}
+
+    def stamped(row) -> tuple:
+        when = row["updated"]
+        if when not in stamps:
+            stamps[when] = bulk.stamp(_when(when))
+        return stamps[when]
+
+    role = ["letter_id"]
+    counts["signatories"] = bulk.insert_rows(
         models.Signatory,
+        [*role, "position", "name_as_written", "person_id", "certainty", "capacity",
+         "organisation_id", "identification_note", *bulk.STAMP_COLUMNS],
         (
-            _stamp(
-                models.Signatory(
-                    letter_id=letter_ids[r["letter"]],
-                    position=int(r["position"]),
-                    name_as_written=r["name_as_written"],
-                    person_id=ref(person_ids, r["person"]),
-                    certainty=r["certainty"],
-                    capacity=r["capacity"],
-                    organisation_id=ref(org_ids, r["organisation"]),
-                    identification_note=r["note"],
-                ),
-                r,
-            )
+            (letter_ids[r["letter"]], int(r["position"]), r["name_as_written"],
+             ref(person_ids, r["person"]), r["certainty"], r["capacity"],
+             ref(org_ids, r["organisation"]), r["note"], *stamped(r))
             for r in _rows(folder, "signatories")
         ),
-    )
-    counts["addressees"] = _count(
+    )  # fmt: skip
+    counts["addressees"] = bulk.insert_rows(
         models.Addressee,
+        [*role, "position", "role", "person_id", "organisation_id",
+         "office_as_written", "certainty", "identification_note", *bulk.STAMP_COLUMNS],
         (
-            _stamp(
-                models.Addressee(
-                    letter_id=letter_ids[r["letter"]],
-                    position=int(r["position"]),
-                    role=r["role"],
-                    person_id=ref(person_ids, r["person"]),
-                    organisation_id=ref(org_ids, r["organisation"]),
-                    office_as_written=r["office_as_written"],
-                    certainty=r["certainty"],
-                    identification_note=r["note"],
-                ),
-                r,
-            )
+            (letter_ids[r["letter"]], int(r["position"]), r["role"],
+             ref(person_ids, r["person"]), ref(org_ids, r["organisation"]),
+             r["office_as_written"], r["certainty"], r["note"], *stamped(r))
             for r in _rows(folder, "addressees")
         ),
-    )
-    counts["issuing_organisations"] = _count(
+    )  # fmt: skip
+    counts["issuing_organisations"] = bulk.insert_rows(
         models.Issuer,
+        [*role, "organisation_id", *bulk.STAMP_COLUMNS],
         (
-            _stamp(
-                models.Issuer(
-                    letter_id=letter_ids[r["letter"]],
-                    organisation_id=org_ids[r["organisation"]],
-                ),
-                r,
-            )
+            (letter_ids[r["letter"]], org_ids[r["organisation"]], *stamped(r))
             for r in _rows(folder, "issuing_organisations")
         ),
     )
@@ -403,21 +393,15 @@ def _load(folder: Path) -> dict[str, int]:
     mention_rows = sorted(
         _rows(folder, "mentions"), key=lambda r: (r["letter"], int(r["position"]))
     )
-    counts["mentions"] = _count(
+    counts["mentions"] = bulk.insert_rows(
         models.Mention,
+        [*role, "person_id", "organisation_id", "name_as_written", "certainty",
+         "identification_note", *bulk.STAMP_COLUMNS],
         (
-            _stamp(
-                models.Mention(
-                    letter_id=letter_ids[r["letter"]],
-                    person_id=ref(person_ids, r["person"]),
-                    organisation_id=ref(org_ids, r["organisation"]),
-                    name_as_written=r["name_as_written"],
-                    certainty=r["certainty"],
-                    identification_note=r["note"],
-                ),
-                r,
-            )
+            (letter_ids[r["letter"]], ref(person_ids, r["person"]),
+             ref(org_ids, r["organisation"]), r["name_as_written"], r["certainty"],
+             r["note"], *stamped(r))
             for r in mention_rows
         ),
-    )
+    )  # fmt: skip
     return counts

@@ -19,7 +19,7 @@ from itertools import accumulate
 from django.db import connection, transaction
 from django.utils import timezone
 
-from letters import footprint
+from letters import bulk, footprint
 from letters.models import (
     Addressee,
     Issuer,
@@ -406,23 +406,12 @@ def _generate(n_letters: int, seed: int, progress) -> CorpusReport:
 
 
 def _insert(model, columns: list[str], rows: list[tuple]) -> None:
-    """Plain multi-row INSERTs: a million role rows without a million model objects
-    (no signals, no history: synthetic rows are not curated)."""
-    if not rows:
-        return
-    quote = connection.ops.quote_name
-    now = connection.ops.adapt_datetimefield_value(timezone.now())
-    columns = [*columns, "created_at", "updated_at", "seed_snapshot"]
-    sql = (
-        f"INSERT INTO {quote(model._meta.db_table)} "
-        f"({', '.join(quote(c) for c in columns)}) VALUES "
-        f"({', '.join(['%s'] * len(columns))})"
+    """Plain multi-row INSERTs (letters/bulk.py): a million role rows without a
+    million model objects (no signals, no history: synthetic rows are not curated)."""
+    stamped = bulk.stamp(timezone.now())
+    bulk.insert_rows(
+        model, [*columns, *bulk.STAMP_COLUMNS], (r + stamped for r in rows)
     )
-    with connection.cursor() as cursor:
-        for start in range(0, len(rows), 10_000):
-            cursor.executemany(
-                sql, [(*row, now, now, "{}") for row in rows[start : start + 10_000]]
-            )
 
 
 def _roles(rng, letters, persons, orgs, ngos, cum, report) -> None:

@@ -1,0 +1,49 @@
+"""Plain multi-row INSERTs for the role tables.
+
+A million role rows through `bulk_create` cost a model instance, a field pre-save and
+an SQL compilation each (~9,000 rows/s at 100k letters). Loaders that have already
+checked their rows (the synthetic corpus, a data package frictionless has validated)
+insert them here instead: no model instances, no signals, no history. Callers refresh
+the stored footprint and searched names afterwards (`footprint.refresh`).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable
+from datetime import datetime
+
+from django.db import connection
+
+BATCH = 10_000
+EMPTY_SNAPSHOT = "{}"
+
+
+def insert_rows(model, columns: list[str], rows: Iterable[tuple]) -> int:
+    """INSERT `rows` (tuples in the order of `columns`, database column names) into
+    `model`'s table in batches read lazily from `rows`; returns the number inserted.
+
+    `created_at`, `updated_at` and `seed_snapshot` are the caller's to give when the
+    model has them (see `stamp`)."""
+    quote = connection.ops.quote_name
+    sql = (
+        f"INSERT INTO {quote(model._meta.db_table)} "
+        f"({', '.join(quote(c) for c in columns)}) VALUES "
+        f"({', '.join(['%s'] * len(columns))})"
+    )
+    count = 0
+    it = iter(rows)
+    with connection.cursor() as cursor:
+        while batch := list(itertools.islice(it, BATCH)):
+            cursor.executemany(sql, batch)
+            count += len(batch)
+    return count
+
+
+STAMP_COLUMNS = ["created_at", "updated_at", "seed_snapshot"]
+
+
+def stamp(when: datetime) -> tuple:
+    """Values of STAMP_COLUMNS for a row created and last changed at `when`."""
+    value = connection.ops.adapt_datetimefield_value(when)
+    return (value, value, EMPTY_SNAPSHOT)
