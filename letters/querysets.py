@@ -47,7 +47,7 @@ class LetterQuerySet(models.QuerySet):
         a history snapshot is the bulk of a row, and JSON snapshots are parsed on
         load (measured at 100k letters: 13 ms of a 70 ms page of 50)."""
         return self.for_api().defer(
-            "transcription", "search_text", "seed_snapshot", "notes",
+            "transcription", "search_text", "names_text", "seed_snapshot", "notes",
             "created_at", "updated_at",
         )  # fmt: skip
 
