@@ -5,10 +5,18 @@ filter accepts. Each facet is one aggregate query, whatever the size of the set.
 from __future__ import annotations
 
 from django.db import connection
-from django.db.models import Count, F
+from django.db.models import BigIntegerField, Count, F, Func, OuterRef, Subquery
 from django.db.models.functions import ExtractYear
 
-from letters.models import Addressee, Issuer, Mention, Organisation, Person, Signatory
+from letters.models import (
+    Addressee,
+    Issuer,
+    Mention,
+    Organisation,
+    Person,
+    Place,
+    Signatory,
+)
 from letters.vocabularies import LANGUAGES, LetterKind
 
 FACETS = ("kind", "year", "place", "organisation", "language", "person")
@@ -62,6 +70,11 @@ def _entity_facet(model, parts, size):
     return out
 
 
+def UNINDEXED(field: str) -> Func:  # noqa: N802 (reads as a column)
+    """The column, with a unary plus the planner cannot use an index for."""
+    return Func(F(field), template="+%(expressions)s", output_field=BigIntegerField())
+
+
 def compute(queryset, names, size: int = DEFAULT_SIZE) -> dict[str, list[dict]]:
     letters = queryset.order_by().values("pk")
     out: dict[str, list[dict]] = {}
@@ -80,12 +93,23 @@ def compute(queryset, names, size: int = DEFAULT_SIZE) -> dict[str, list[dict]]:
             )
             out[name] = _rows(rows)
         elif name == "place":
+            # Grouped on the letters' place_id, hidden from the planner by a unary
+            # plus (UNINDEXED), and the place looked up per group: otherwise SQLite
+            # walks the place_id index, reading every letter of every place instead
+            # of the window's letters (340 -> 20 ms at 100k letters).
+            place = Place.objects.filter(pk=OuterRef("facet_place"))
             rows = (
                 queryset.order_by()
-                .exclude(place=None)
-                .values_list("place__key", "place__name")
+                .annotate(facet_place=UNINDEXED("place_id"))
+                .filter(facet_place__isnull=False)
+                .values("facet_place")
                 .annotate(n=Count("pk"))
-                .order_by("-n", "place__name")[:size]
+                .annotate(
+                    key=Subquery(place.values("key")[:1]),
+                    label=Subquery(place.values("name")[:1]),
+                )
+                .order_by("-n", "label")
+                .values_list("key", "label", "n")[:size]
             )
             out[name] = [
                 {"value": key, "label": label, "count": n} for key, label, n in rows

@@ -22,8 +22,9 @@ import re
 from collections.abc import Iterable
 
 from django.db import connection
-from django.db.models import BooleanField, Q
+from django.db.models import Q
 from django.db.models.expressions import RawSQL
+from django.db.models.lookups import In
 
 TOKEN = re.compile(r"[^\W_]+")
 CHUNK = 900  # ids per statement: far below every engine's bound-parameter limit
@@ -108,15 +109,13 @@ def text_match_q(words: list[str], *, common: bool | None = None) -> Q:
     if vendor == "sqlite":
         if common is None:
             common = is_common(words)
-        column = '+"letters_letter"."id"' if common else '"letters_letter"."id"'
-        return Q(
-            RawSQL(
-                f"{column} IN (SELECT rowid FROM letters_letter_fts "
-                "WHERE letters_letter_fts MATCH %s)",
-                [_fts_expression(words)],
-                output_field=BooleanField(),
-            )
+        from letters.querysets import UNINDEXED_PK
+
+        matches = RawSQL(
+            "SELECT rowid FROM letters_letter_fts WHERE letters_letter_fts MATCH %s",
+            [_fts_expression(words)],
         )
+        return Q(In(UNINDEXED_PK, matches)) if common else Q(pk__in=matches)
     if vendor == "postgresql":
         return Q(
             pk__in=RawSQL(

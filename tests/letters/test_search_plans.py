@@ -103,3 +103,27 @@ def test_search_with_every_plan_query_stays_within_five_queries(client, corpus):
     assert len(queries.captured_queries) <= 5
     # The role filters drive: the search is tested against their letters, no probe.
     assert plan([q["sql"] for q in queries.captured_queries]) == {"common"}
+
+
+@pytest.mark.parametrize("threshold", [10**9, 0])
+def test_facets_of_a_search_are_those_of_its_letters(
+    client, corpus, monkeypatch, threshold
+):
+    """The facets' role subqueries alias the letters table: the search must name its
+    column through the ORM in both plans (a hard-coded table name broke this)."""
+    monkeypatch.setattr(search, "COMMON_MATCHES", threshold)
+    params = {"search": "extradition", "facets": "place,organisation,person,year"}
+    body = client.get(L, {**params, "page_size": 500}).json()
+    letters = body["results"]
+    assert body["count"] == len(letters) > 0
+    places = {}
+    for letter in letters:
+        if letter["place"]:
+            key = letter["place"]["key"]
+            places[key] = places.get(key, 0) + 1
+    facet = {row["value"]: row["count"] for row in body["facets"]["place"]}
+    top = sorted(places.items(), key=lambda kv: -kv[1])[: len(facet)]
+    assert {k: places[k] for k in facet} == facet
+    assert sorted(facet.values(), reverse=True) == [n for _, n in top]
+    assert body["facets"]["person"]
+    assert body["facets"]["organisation"]
