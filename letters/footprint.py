@@ -27,7 +27,7 @@ from collections.abc import Iterable
 from contextlib import contextmanager
 
 from django.apps import apps as global_apps
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import (
     BooleanField,
     Count,
@@ -157,6 +157,8 @@ def refresh(
     search document of these letters (all of them with ``everything``). Run inside the
     transaction that changed them. Migrations pass their own ``registry``; the names
     column exists from migration 0008 on, which fills it itself."""
+    if everything:
+        _analyze()
     if registry is global_apps and (everything or letters):
         search.refresh_names(None if everything else letters)
     if everything or persons:
@@ -168,6 +170,21 @@ def refresh(
             registry, "Organisation", ORGANISATION_COUNTS, "organisation", ids
         )
         _refresh_organisation_visibility(registry)
+
+
+def _analyze() -> None:
+    """Planner statistics for the rows a bulk load just wrote, before the refresh's
+    correlated counts: without them PostgreSQL plans for the tables as they were (empty)
+    and spent over 6 minutes on the persons' counts at 100k letters. ANALYZE in the
+    transaction samples its own uncommitted rows. SQLite's planner does without."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "ANALYZE letters_letter, letters_signatory, letters_addressee, "
+            "letters_mention, letters_issuer, letters_person, letters_organisation, "
+            "letters_membership"
+        )
 
 
 # --- what a change touches -----------------------------------------------------------
