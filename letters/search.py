@@ -1,5 +1,5 @@
 """Full-text matching of letters on each engine: SQLite's FTS5 and PostgreSQL's
-tsvector stored and GIN-indexed (migrations 0004, 0008, 0009), with the same semantics.
+tsvector with a GIN index (migrations 0004 and 0008), with the same semantics.
 
 A letter's search document is two stored, folded columns: ``search_text`` (identifier,
 title, summary, transcription; set by ``Letter.save``) and ``names_text`` (the folded
@@ -65,10 +65,8 @@ _AGGREGATE = {
     "postgresql": "SELECT COALESCE(string_agg(t, ' | ' ORDER BY t), '') "
     "FROM ({names}) n",
 }
-# The whole document as PostgreSQL's GIN index of migration 0008 had it.
+# The whole document as PostgreSQL's GIN index (migration 0008) has it.
 PG_DOCUMENT = "to_tsvector('simple'::regconfig, search_text || ' | ' || names_text)"
-# Since migration 0009: the same tsvector, stored (a generated column) and indexed.
-PG_VECTOR = "search_vector"
 
 
 def tokens(terms: list[str]) -> list[str]:
@@ -129,7 +127,7 @@ def text_match_q(words: list[str], *, common: bool | None = None) -> Q:
     if vendor == "postgresql":
         return Q(
             pk__in=RawSQL(
-                f"SELECT id FROM letters_letter WHERE {PG_VECTOR} "
+                f"SELECT id FROM letters_letter WHERE {PG_DOCUMENT} "
                 "@@ to_tsquery('simple'::regconfig, %s)",
                 [" & ".join(f"{word}:*" for word in words)],
             )
