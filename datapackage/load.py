@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import itertools
 import json
 import shutil
 import tempfile
@@ -158,23 +157,20 @@ def _keep_timestamps():
             f.auto_now, f.auto_now_add = auto_now, auto_now_add
 
 
+def _created(model, objects: Iterable) -> Iterator:
+    """bulk_create in batches of BATCH read lazily from `objects`; yields each new
+    record (with its id) as its batch is written."""
+    for batch in bulk.batches(objects, BATCH):
+        yield from model.objects.bulk_create(batch)
+
+
 def _bulk(model, objects: Iterable) -> list:
-    """Insert in batches of BATCH, reading `objects` lazily: a generator of a million
-    role rows is never held in memory as a million model instances."""
-    created = []
-    it = iter(objects)
-    while batch := list(itertools.islice(it, BATCH)):
-        created += model.objects.bulk_create(batch)
-    return created
+    return list(_created(model, objects))
 
 
 def _keys(model, objects: Iterable, key: str) -> dict:
-    """As _bulk, keeping only each new record's `key` -> id, not the records."""
-    ids = {}
-    it = iter(objects)
-    while batch := list(itertools.islice(it, BATCH)):
-        ids.update((getattr(o, key), o.pk) for o in model.objects.bulk_create(batch))
-    return ids
+    """Each new record's `key` -> id, without holding the records."""
+    return {getattr(o, key): o.pk for o in _created(model, objects)}
 
 
 def _empty_archive_check() -> None:

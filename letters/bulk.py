@@ -10,13 +10,20 @@ the stored footprint and searched names afterwards (`footprint.refresh`).
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 
 from django.db import connection
 
 BATCH = 10_000
 EMPTY_SNAPSHOT = "{}"
+
+
+def batches(items: Iterable, size: int) -> Iterator[list]:
+    """Lists of at most `size` items, read lazily from `items`."""
+    it = iter(items)
+    while batch := list(itertools.islice(it, size)):
+        yield batch
 
 
 def insert_rows(model, columns: list[str], rows: Iterable[tuple]) -> int:
@@ -32,9 +39,8 @@ def insert_rows(model, columns: list[str], rows: Iterable[tuple]) -> int:
         f"({', '.join(['%s'] * len(columns))})"
     )
     count = 0
-    it = iter(rows)
     with connection.cursor() as cursor:
-        while batch := list(itertools.islice(it, BATCH)):
+        for batch in batches(rows, BATCH):
             cursor.executemany(sql, batch)
             count += len(batch)
     return count

@@ -5,7 +5,7 @@ filter accepts. Each facet is one aggregate query, whatever the size of the set.
 from __future__ import annotations
 
 from django.db import connection
-from django.db.models import BigIntegerField, Count, F, Func, OuterRef, Subquery
+from django.db.models import Count, F, OuterRef, Subquery
 from django.db.models.functions import ExtractYear
 
 from letters.models import (
@@ -17,6 +17,7 @@ from letters.models import (
     Place,
     Signatory,
 )
+from letters.querysets import unindexed
 from letters.vocabularies import LANGUAGES, LetterKind
 
 FACETS = ("kind", "year", "place", "organisation", "language", "person")
@@ -70,11 +71,6 @@ def _entity_facet(model, parts, size):
     return out
 
 
-def UNINDEXED(field: str) -> Func:  # noqa: N802 (reads as a column)
-    """The column, with a unary plus the planner cannot use an index for."""
-    return Func(F(field), template="+%(expressions)s", output_field=BigIntegerField())
-
-
 def compute(queryset, names, size: int = DEFAULT_SIZE) -> dict[str, list[dict]]:
     letters = queryset.order_by().values("pk")
     out: dict[str, list[dict]] = {}
@@ -94,13 +90,13 @@ def compute(queryset, names, size: int = DEFAULT_SIZE) -> dict[str, list[dict]]:
             out[name] = _rows(rows)
         elif name == "place":
             # Grouped on the letters' place_id, hidden from the planner by a unary
-            # plus (UNINDEXED), and the place looked up per group: otherwise SQLite
-            # walks the place_id index, reading every letter of every place instead
-            # of the window's letters (340 -> 20 ms at 100k letters).
+            # plus (querysets.unindexed), and the place looked up per group:
+            # otherwise SQLite walks the place_id index, reading every letter of
+            # every place instead of the window's letters (340 -> 18 ms at 100k).
             place = Place.objects.filter(pk=OuterRef("facet_place"))
             rows = (
                 queryset.order_by()
-                .annotate(facet_place=UNINDEXED("place_id"))
+                .annotate(facet_place=unindexed("place_id"))
                 .filter(facet_place__isnull=False)
                 .values("facet_place")
                 .annotate(n=Count("pk"))

@@ -98,9 +98,12 @@ def person_role_q(person_ids, roles=None, field="pk") -> Q:
 # person in half the letters, "id IN (their 53,000 letters)" looked up and sorted every
 # one of them for a page of 50 (138 ms at 100k); with `+id IN (...)` SQLite walks the
 # letters in date order and stops at the page's end (measured in docs/benchmarks.md).
-UNINDEXED_PK = Func(
-    F("pk"), template="+%(expressions)s", output_field=BigIntegerField()
-)
+def unindexed(field: str) -> Func:
+    """The column's value, with a unary plus no planner can use an index for."""
+    return Func(F(field), template="+%(expressions)s", output_field=BigIntegerField())
+
+
+UNINDEXED_PK = unindexed("pk")
 
 
 def organisation_role_q(organisation_ids) -> Q:
