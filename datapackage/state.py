@@ -51,7 +51,14 @@ def clear(token: str | None) -> None:
 
 
 def is_fresh() -> bool:
-    return stale_token() is None and (target() / "datapackage.json").is_file()
+    """Published, unchanged since, and servable: a folder published with
+    ``export_datapackage --out`` and no ``--zip`` has no zip to download yet."""
+    folder = target()
+    return (
+        stale_token() is None
+        and (folder / "datapackage.json").is_file()
+        and (folder / ".zip.sha256").is_file()
+    )
 
 
 def _changed(sender, using=None, **kwargs) -> None:

@@ -91,6 +91,20 @@ def test_a_stale_package_is_never_served_as_fresh(
     assert response["ETag"] != etag
 
 
+def test_a_package_published_without_its_zip_is_rebuilt_for_download(
+    client, seeded, settings
+):
+    from datapackage import build
+
+    build.build(target=settings.DATAPACKAGE_DIR, make_zip=False)
+    assert not (settings.DATAPACKAGE_DIR / ".zip.sha256").exists()
+    response = client.get("/api/v1/datapackage.zip")
+    assert response.status_code == 200
+    data = b"".join(response.streaming_content)
+    assert response["ETag"] == f'"{hashlib.sha256(data).hexdigest()}"'
+    assert client.get("/api/v1/datapackage/").status_code == 200
+
+
 def test_the_schema_describes_the_download_endpoints(client):
     spec = yaml.safe_load(client.get("/api/schema/").content)
     zip_op = spec["paths"]["/api/v1/datapackage.zip"]["get"]
