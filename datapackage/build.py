@@ -23,6 +23,7 @@ import json
 import os
 import shutil
 import tempfile
+import time
 import uuid
 import zipfile
 from collections.abc import Callable, Iterator
@@ -30,6 +31,7 @@ from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from resource import RUSAGE_SELF, getrusage
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -73,6 +75,10 @@ class BuildResult:
     zip_path: Path | None = None
     zip_sha256: str | None = None
     published: bool = True
+    # Seconds per stage ("write", "validate", "zip") and the builder's own peak
+    # memory once the files are written (validation may run in other processes).
+    seconds: dict[str, float] = field(default_factory=dict)
+    write_peak_mb: float = 0.0
 
 
 @contextlib.contextmanager
@@ -102,15 +108,27 @@ def _sha256(path: Path) -> str:
 
 
 class _HashingWriter:
-    """Text sink that encodes to UTF-8, writes, and hashes in one pass."""
+    """Text sink that encodes to UTF-8, writes, and hashes in one pass, a buffer of
+    about a megabyte at a time (csv.writer calls write() once per row)."""
+
+    FLUSH = 1 << 20
 
     def __init__(self, fh):
         self.fh = fh
         self.digest = hashlib.sha256()
         self.bytes = 0
+        self.pending: list[str] = []
+        self.size = 0
 
     def write(self, value: str) -> None:
-        data = value.encode("utf-8")
+        self.pending.append(value)
+        self.size += len(value)
+        if self.size >= self.FLUSH:
+            self.flush()
+
+    def flush(self) -> None:
+        data = "".join(self.pending).encode("utf-8")
+        self.pending, self.size = [], 0
         self.fh.write(data)
         self.digest.update(data)
         self.bytes += len(data)
@@ -140,6 +158,7 @@ def write_csv(
             count += 1
             if tick is not None and count % 1000 == 0:
                 tick()
+        sink.flush()
     return count, sink.bytes, sink.digest.hexdigest()
 
 
@@ -294,6 +313,7 @@ def build(
 
 def _build_into(folder, target, make_zip, progress, before_validate) -> BuildResult:
     previous = read_published(target)
+    started = time.perf_counter()
     resources = []
     rows: dict[str, int] = {}
     with snapshot():
@@ -338,18 +358,29 @@ def _build_into(folder, target, make_zip, progress, before_validate) -> BuildRes
     (folder / DESCRIPTOR).write_text(
         json.dumps(descriptor, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
     )
+    seconds = {"write": time.perf_counter() - started}
+    write_peak_mb = getrusage(RUSAGE_SELF).ru_maxrss / 1024
     if before_validate is not None:
         before_validate(folder)  # tests use it to corrupt a build on purpose
+    started = time.perf_counter()
     errors = validate(folder)
+    seconds["validate"] = time.perf_counter() - started
     if errors:
         raise PackageInvalid(errors)
     result = BuildResult(
-        path=folder, version=descriptor["version"], created=created, rows=rows
+        path=folder,
+        version=descriptor["version"],
+        created=created,
+        rows=rows,
+        seconds=seconds,
+        write_peak_mb=write_peak_mb,
     )
     if make_zip:
+        started = time.perf_counter()
         result.zip_path = write_zip(folder, descriptor, latest)
         result.zip_sha256 = _sha256(result.zip_path)
         (folder / ".zip.sha256").write_text(result.zip_sha256, encoding="ascii")
+        seconds["zip"] = time.perf_counter() - started
     return result
 
 
