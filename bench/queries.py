@@ -1,6 +1,7 @@
 """Helper of bench/run.py, run under the benchmark's DATABASE_URL: with --info, print
 the keys the scenarios need; otherwise read {scenario: url} on stdin and print the
-number of SQL queries each URL runs (in-process, Django test client). With --timed,
+number of SQL queries each URL runs (in-process, Django test client); with
+--not-modified URL, the queries of its repeat answered 304 by ETag. With --timed,
 print {scenario: [queries, ms]}: the best of three in-process runs after one warm-up,
 a single-request figure with no HTTP or concurrency in it."""
 
@@ -76,8 +77,21 @@ def counts(urls: dict, timed: bool = False) -> dict:
     return out
 
 
+def not_modified(url: str) -> int:
+    """SQL queries of a request answered 304 by the ETag of a first answer."""
+    client = Client()
+    response = client.get(url)
+    assert response.status_code == 200, (url, response.status_code)
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url, headers={"if-none-match": response["ETag"]})
+    assert response.status_code == 304, (url, response.status_code)
+    return len(ctx.captured_queries)
+
+
 if __name__ == "__main__":
     if "--info" in sys.argv:
         print(json.dumps(info()))
+    elif "--not-modified" in sys.argv:
+        print(json.dumps(not_modified(sys.argv[-1])))
     else:
         print(json.dumps(counts(json.load(sys.stdin), timed="--timed" in sys.argv)))

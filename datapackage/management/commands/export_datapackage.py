@@ -73,3 +73,8 @@ class Command(BaseCommand):
         )
         if result.zip_path is not None:
             self.stdout.write(f"  zip: {result.zip_path} sha256 {result.zip_sha256}")
+        stages = ", ".join(f"{k} {v:.1f} s" for k, v in result.seconds.items())
+        self.stdout.write(
+            f"  stages: {stages} (builder peak {result.write_peak_mb:.0f} MB "
+            "after writing)"
+        )
