@@ -11,7 +11,8 @@ build leaves the published package as it was.
 
 The same published data gives byte-identical files: rows are ordered bytewise by key,
 values have one textual form, `created` is the latest change of a published record
-(never the clock), and the zip has fixed entry order and timestamps.
+(the latest `updated` value written, never the clock), and the zip has fixed entry
+order and timestamps.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from datapackage import readme, validation
-from datapackage.fields import PACKAGE, RESOURCES, Resource, Scope, text
+from datapackage.fields import PACKAGE, RESOURCES, UPDATED, Resource, Scope, text
 
 DESCRIPTOR = "datapackage.json"
 FIRST_VERSION = "1.0.0"
@@ -139,8 +140,9 @@ def write_csv(
     rows: Iterator[tuple],
     path: Path,
     tick: Callable[[], None] | None = None,
-) -> tuple[int, int, str]:
-    """Stream rows to a CSV file; returns (rows, bytes, sha256)."""
+) -> tuple[int, int, str, str]:
+    """Stream rows to a CSV file; returns (rows, bytes, sha256, the latest value of
+    its `updated` column or "" when it has none: the UTC text sorts as time does)."""
     import csv
 
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -153,13 +155,18 @@ def write_csv(
         sink = _HashingWriter(fh)
         writer = csv.writer(sink, lineterminator="\n")
         writer.writerow(resource.header)
+        header = resource.header
+        updated = header.index(UPDATED.name) if UPDATED.name in header else None
+        latest = ""
         for row in rows:
             writer.writerow(row)
             count += 1
+            if updated is not None and row[updated] > latest:
+                latest = row[updated]
             if tick is not None and count % 1000 == 0:
                 tick()
         sink.flush()
-    return count, sink.bytes, sink.digest.hexdigest()
+    return count, sink.bytes, sink.digest.hexdigest(), latest
 
 
 def next_version(previous: dict | None, descriptor: dict) -> str:
@@ -318,14 +325,15 @@ def _build_into(folder, target, make_zip, progress, before_validate) -> BuildRes
     rows: dict[str, int] = {}
     with snapshot():
         scope = Scope()
-        latest = scope.latest_change() or _EPOCH
+        created = text(_EPOCH)  # when nothing is published
         for resource in RESOURCES:
             tick = (
                 (lambda name=resource.name: progress(name, 1000)) if progress else None
             )
-            count, size, digest = write_csv(
+            count, size, digest, latest = write_csv(
                 resource, resource.rows(scope), folder / resource.path, tick
             )
+            created = max(created, latest)
             rows[resource.name] = count
             resources.append(
                 {
@@ -344,7 +352,7 @@ def _build_into(folder, target, make_zip, progress, before_validate) -> BuildRes
                 }
             )
         sources = _sources(scope)
-    created = text(latest)
+    latest = datetime.strptime(created, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
     descriptor = {
         **PACKAGE,
         "homepage": settings.ARCHIVE_PUBLIC_URL,

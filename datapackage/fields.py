@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from django.db import connection
-from django.db.models import F, Max
+from django.db.models import F
 from django.db.models.functions import Collate
 from django.db.models.sql.constants import MULTI
 
@@ -267,25 +267,6 @@ class Scope:
         self.memberships = Membership.objects.published()
         self.places = Place.objects.public()
         self.posts = Post.objects.filter(pk__in=self.memberships.values("post"))
-
-    def latest_change(self) -> datetime | None:
-        """The latest change of any exported record: the package's `created`."""
-        candidates = [
-            self.letters.aggregate(m=Max("updated_at"))["m"],
-            self.persons.aggregate(m=Max("updated_at"))["m"],
-            self.organisations.aggregate(m=Max("updated_at"))["m"],
-            self.memberships.aggregate(m=Max("updated_at"))["m"],
-            self.places.aggregate(m=Max("updated_at"))["m"],
-            self.posts.aggregate(m=Max("updated_at"))["m"],
-        ]
-        for model in (Signatory, Addressee, Issuer, Mention):
-            candidates.append(
-                model.objects.filter(letter__status=PUBLISHED).aggregate(
-                    m=Max("updated_at")
-                )["m"]
-            )
-        values = [c for c in candidates if c is not None]
-        return max(values) if values else None
 
 
 # --- rows of each resource ----------------------------------------------------------

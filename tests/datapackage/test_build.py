@@ -6,7 +6,7 @@ import json
 import subprocess
 import sys
 import zipfile
-from datetime import UTC
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
@@ -443,3 +443,22 @@ def test_a_stream_closed_early_releases_its_cursor(seeded):
     assert next(rows)[0] == "adv-0001"
     rows.close()  # write_csv does this on a write error
     assert Letter.objects.count() == 5  # the connection is usable
+
+
+def test_created_is_the_latest_change_of_a_published_record(seeded, tmp_path):
+    from letters.models import Signatory
+
+    def at(year):
+        return datetime(year, 1, 2, 3, 4, 5, 678, tzinfo=UTC)
+
+    Signatory.objects.filter(letter__identifier="adv-0002").update(updated_at=at(2030))
+    Letter.objects.filter(identifier="adv-0003").update(
+        status="draft", updated_at=at(2031)
+    )
+    Signatory.objects.filter(letter__identifier="adv-0003").update(updated_at=at(2032))
+    result = build.build(target=tmp_path / "pkg", make_zip=True)
+    assert result.created == "2030-01-02T03:04:05Z"
+    descriptor = json.loads((result.path / "datapackage.json").read_text())
+    assert descriptor["created"] == "2030-01-02T03:04:05Z"
+    with zipfile.ZipFile(result.zip_path) as archive:
+        assert archive.infolist()[0].date_time[:4] == (2030, 1, 2, 3)
