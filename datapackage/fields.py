@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from django.db import connection
-from django.db.models import F
+from django.db.models import CharField, F, Func
 from django.db.models.functions import Collate
 from django.db.models.sql.constants import MULTI
 
@@ -202,18 +202,33 @@ def ordered(queryset, *names):
     return queryset.order_by(*names)
 
 
-def _utc_text(value: datetime) -> str:
-    if value.tzinfo is not None:  # PostgreSQL; SQLite gives naive UTC
-        value = value.astimezone(UTC)
-    return value.isoformat()[:19] + "Z"
+class UtcText(Func):
+    """A datetime as the package writes it, 2016-03-01T09:30:00Z (UTC, whole seconds),
+    formatted by the database: cheaper, at a million rows, than a datetime object
+    per value made by the driver and turned back into text in Python."""
+
+    output_field = CharField()
+
+    def as_sqlite(self, compiler, connection, **extra):
+        # Django stores UTC as "YYYY-MM-DD HH:MM:SS[.ffffff]". The column appears
+        # twice: fine for a column reference, which has no parameters.
+        template = (
+            "substr(%(expressions)s, 1, 10) || 'T' || "
+            "substr(%(expressions)s, 12, 8) || 'Z'"
+        )
+        return self.as_sql(compiler, connection, template=template, **extra)
+
+    def as_postgresql(self, compiler, connection, **extra):
+        template = (
+            "to_char(%(expressions)s AT TIME ZONE 'UTC', "
+            '\'YYYY-MM-DD"T"HH24:MI:SS"Z"\')'
+        )
+        return self.as_sql(compiler, connection, template=template, **extra)
 
 
-def _cell_writer(field) -> Callable | None:
+def _cell_writer(kind: str) -> Callable | None:
     """How a column's database value becomes its CSV text, where csv.writer's own
     rendering (None as "", str() of anything else) would not give text()'s."""
-    kind = field.get_internal_type()
-    if kind == "DateTimeField":
-        return _utc_text
     if kind == "DateField":
         return date.isoformat
     if kind in ("BooleanField", "NullBooleanField"):
@@ -224,19 +239,27 @@ def _cell_writer(field) -> Callable | None:
 def stream(queryset, *columns) -> Iterator[tuple]:
     """values_list rows as CSV-ready tuples, from a server-side cursor (memory stays
     flat) and without the ORM's per-value converters: at a million rows those, and
-    one text() per cell, were three quarters of the build. Only date and datetime
-    columns are rewritten (to the same text text() gives); every other value is
-    written by csv.writer as it comes (None as empty, numbers by str())."""
-    query = queryset.values_list(*columns).query
+    one text() per cell, were three quarters of the build. Datetimes are formatted
+    by the database (UtcText), dates and booleans rewritten here (to the text text()
+    gives); every other value is written by csv.writer as it comes (None as empty,
+    numbers by str())."""
+    width = len(columns)
+    probe = queryset.values_list(*columns).query.get_compiler(queryset.db)
+    probe.setup_query()
+    kinds = [e.output_field.get_internal_type() for e, _, _ in probe.select[:width]]
+    selected = [
+        UtcText(column) if kind == "DateTimeField" else column
+        for column, kind in zip(columns, kinds, strict=True)
+    ]
+    writers = [
+        (i, writer)
+        for i, kind in enumerate(kinds)
+        if (writer := _cell_writer(kind)) is not None
+    ]
+    query = queryset.values_list(*selected).query
     compiler = query.get_compiler(queryset.db)
     chunks = compiler.execute_sql(MULTI, chunked_fetch=True, chunk_size=CHUNK)
     try:
-        width = len(columns)
-        writers = [
-            (i, writer)
-            for i, (expression, _sql, _alias) in enumerate(compiler.select[:width])
-            if (writer := _cell_writer(expression.output_field)) is not None
-        ]
         for chunk in chunks:
             for row in chunk:
                 if writers or len(row) != width:

@@ -1,7 +1,9 @@
 """The data package: valid (frictionless API and CLI), deterministic, public records
 only, published atomically, and importable back to the same files."""
 
+import csv
 import dataclasses
+import io
 import json
 import subprocess
 import sys
@@ -462,3 +464,25 @@ def test_created_is_the_latest_change_of_a_published_record(seeded, tmp_path):
     assert descriptor["created"] == "2030-01-02T03:04:05Z"
     with zipfile.ZipFile(result.zip_path) as archive:
         assert archive.infolist()[0].date_time[:4] == (2030, 1, 2, 3)
+
+
+# --- CSV text -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["plain", "", "a,b", 'say "no"', "two\nlines", "crlf\r\nend", " lead", "é ∑", 7],
+)
+def test_csv_cells_read_back_as_written(value):
+    line = ",".join([build.csv_cell(value), build.csv_cell(None), "x"]) + "\n"
+    assert list(csv.reader(io.StringIO(line, newline=""))) == [[str(value), "", "x"]]
+
+
+def test_a_lone_carriage_return_survives_export_and_import(seeded, tmp_path):
+    """csv.writer leaves a lone CR unquoted, and readers end the row there."""
+    Letter.objects.filter(identifier="adv-0002").update(summary="Old Mac\rline end")
+    published = build.build(target=tmp_path / "pkg")
+    with (published.path / "data/letters.csv").open(encoding="utf-8", newline="") as f:
+        rows = {row["identifier"]: row for row in csv.DictReader(f)}
+    assert rows["adv-0002"]["summary"] == "Old Mac\rline end"
+    assert len(rows) == 5
