@@ -29,6 +29,11 @@ PATTERN = r"^\d{4}(-\d{2}(-\d{2})?)?(/\d{4}(-\d{2}(-\d{2})?)?)?$"
 
 DAY, MONTH, YEAR, RANGE = "day", "month", "year", "range"
 
+#: The most days a date of each precision spans (latest - earliest): what lets a date
+#: window be read from an index on (precision, earliest) as a few short ranges. Ranges
+#: have no bound. Tests hold parse() to these for every month of leap and common years.
+MAX_SPAN = {DAY: 0, MONTH: 30, YEAR: 365}
+
 
 class PartialDateError(ValueError):
     """The text is not a partial date of the archive's form."""

@@ -674,6 +674,14 @@ class Letter(Timestamped):
                 name="letter_status_dates",
             ),
             models.Index(fields=["date_latest"]),
+            # A window per precision: a day-dated letter overlaps [a, b] when it
+            # starts in [a, b], a month-dated one when it starts in [a - 30 days, b]
+            # and ends after a, and so on (dates.MAX_SPAN): short ranges of this
+            # index instead of every letter that starts before b (LetterFilter).
+            models.Index(
+                fields=["status", "date_precision", "date_earliest", "date_latest"],
+                name="letter_precision_dates",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -891,6 +899,12 @@ class Addressee(Timestamped):
         indexes = [
             models.Index(fields=["person", "role"]),
             models.Index(fields=["organisation", "role"]),
+            # "Is this organisation an addressee of this letter?" from the index
+            # alone (the organisation filter's per-letter plan).
+            models.Index(
+                fields=["organisation", "letter", "role"],
+                name="addressee_org_letter_role",
+            ),
         ]
 
     def __str__(self) -> str:

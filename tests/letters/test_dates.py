@@ -61,3 +61,19 @@ def test_the_published_pattern_accepts_exactly_the_parsed_forms():
         assert re.match(dates.PATTERN, good)
     for bad in ["15", "2015-5", "2015-05-18/", "x2015"]:
         assert not re.match(dates.PATTERN, bad)
+
+
+def test_no_date_spans_more_days_than_its_precision_allows():
+    """The date-window plan (LetterFilter._window_probe) reads each precision as a
+    range starting MAX_SPAN days before the window: a longer date would be missed."""
+    spans = {}
+    for year in (1900, 2000, 2015, 2016):  # common, leap, common, leap
+        for text in [str(year)] + [f"{year}-{m:02d}" for m in range(1, 13)]:
+            value = dates.parse(text)
+            span = (value.latest - value.earliest).days
+            spans[value.precision] = max(spans.get(value.precision, 0), span)
+    assert spans == {dates.MONTH: 30, dates.YEAR: 365}
+    assert spans.items() <= dates.MAX_SPAN.items()
+    day = dates.parse("2016-02-29")
+    assert day.latest == day.earliest
+    assert dates.MAX_SPAN[dates.DAY] == 0

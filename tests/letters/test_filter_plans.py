@@ -8,7 +8,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from letters import filters, synthetic
+from letters import dates, filters, synthetic
 from letters.models import Addressee, Issuer, Letter, Mention, Organisation, Signatory
 
 ROLE_TABLES = {
@@ -157,3 +157,59 @@ def test_the_year_filter_is_an_overlap_of_date_bounds(client, corpus):
         assert len(truth) > 5
         assert "django_date_extract" not in sql
         assert "EXTRACT" not in sql
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"date_after": "2012-01-01", "date_before": "2012-06-30"},
+        {"date_after": "2012-02-29", "date_before": "2012-02-29"},
+        {"date_after": "2014-07"},
+        {"date_before": "2011-02"},
+        {"date_after": "2013", "date_before": "2013"},
+        {"year": "2016"},
+        {"year": "2016", "date_after": "2016-11-15"},
+        {"year": "2011,2019"},
+        {"date_after": "1990", "date_before": "1999"},
+        {"date_after": "2013-05", "date_before": "2013-04"},
+    ],
+)
+def test_a_date_window_finds_exactly_the_overlapping_letters(client, corpus, params):
+    """Day, month, year and range dates, one of them a decade long: the window probe
+    and the earliest-start bound it adds must lose none of them."""
+    long = Letter.objects.published().filter(synthetic=True).order_by("pk").first()
+    long.date = "2005/2016-12"
+    long.save()
+    after = (
+        dates.parse_bound(params["date_after"], end=False)
+        if "date_after" in params
+        else None
+    )
+    before = (
+        dates.parse_bound(params["date_before"], end=True)
+        if "date_before" in params
+        else None
+    )
+    years = [int(y) for y in params.get("year", "").split(",") if y]
+    truth = set()
+    for letter in Letter.objects.published().exclude(date_earliest=None):
+        value = dates.parse(letter.date)
+        if not value.overlaps(after, before):
+            continue
+        if years and not any(
+            value.overlaps(date(y, 1, 1), date(y, 12, 31)) for y in years
+        ):
+            continue
+        truth.add(letter.identifier)
+    found, sql = fetch(client, {**params, "page_size": 100})
+    assert found == truth
+    body = client.get("/api/v1/letters/", {**params, "page_size": 1}).json()
+    assert body["count"] == len(truth)
+    if params.get("date_after") == "2012-01-01":
+        assert long.identifier in truth  # the decade-long range reached the window
+        earliest = min(
+            Letter.objects.published()
+            .filter(identifier__in=truth)
+            .values_list("date_earliest", flat=True)
+        )
+        assert f"date_earliest\" >= '{earliest.isoformat()}'" in sql
