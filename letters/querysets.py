@@ -10,9 +10,10 @@ office record.
 from __future__ import annotations
 
 from datetime import date
+from functools import lru_cache
 from types import SimpleNamespace
 
-from django.db import models
+from django.db import connection, models
 from django.db.models import BigIntegerField, Count, F, Func, Prefetch, Q
 
 PUBLISHED = "published"
@@ -179,10 +180,13 @@ class MembershipQuerySet(models.QuerySet):
         return self.published().select_related("person", "organisation", "post")
 
 
-def attach_roles(letters) -> list:
-    """Load the signatories, addressees, issuers and mentions of these letters in ONE
-    query (a UNION ALL of the four role tables) and attach them as prefetched
-    results, so serializers read them without further queries."""
+@lru_cache(maxsize=64)
+def _roles_sql(vendor: str, count: int) -> tuple[str, tuple]:
+    """The SQL of attach_roles' UNION for `count` letters, compiled once per page
+    size: building and compiling the four querysets cost more than running them
+    (~5 ms of a page of 50). The letter ids are compiled as the placeholders -1 …
+    -count, replaced by the page's ids at each call (no other parameter of the
+    query is a negative integer)."""
     from django.db.models import CharField, F, IntegerField, Value
 
     from letters.models import (
@@ -192,10 +196,7 @@ def attach_roles(letters) -> list:
         Signatory,
     )
 
-    letters = list(letters)
-    if not letters:
-        return letters
-    ids = [letter.pk for letter in letters]
+    ids = [-(i + 1) for i in range(count)]
     common = [
         "letter_id", "person_id", "person__key", "person__display_name",
         "organisation_id", "organisation__key", "organisation__name",
@@ -245,6 +246,29 @@ def attach_roles(letters) -> list:
              "=identification_note"),
         all=True,
     )  # fmt: skip
+    return union.query.get_compiler(connection=connection).as_sql()
+
+
+def attach_roles(letters) -> list:
+    """Load the signatories, addressees, issuers and mentions of these letters in ONE
+    query (a UNION ALL of the four role tables) and attach them as prefetched
+    results, so serializers read them without further queries."""
+    from letters.models import (
+        Addressee,
+        Issuer,
+        Mention,
+        Signatory,
+    )
+
+    letters = list(letters)
+    if not letters:
+        return letters
+    ids = [letter.pk for letter in letters]
+    sql, template = _roles_sql(connection.vendor, len(ids))
+    params = [ids[-p - 1] if p.__class__ is int and p < 0 else p for p in template]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        union = cursor.fetchall()
     rows: dict[int, dict[str, list]] = {
         pk: {"s": [], "a": [], "i": [], "m": []} for pk in ids
     }
