@@ -349,25 +349,35 @@ class LetterFilter(filters.FilterSet):
     def _involving(self, queryset, value, roles):
         """Letters involving these persons. For persons in many letters SQLite is
         told to walk the letters in order and test membership (UNINDEXED_PK) rather
-        than fetch and sort all their letters; the stored footprint tells which."""
+        than fetch and sort all their letters; the stored footprint tells which.
+        The walk suits the first rows of a page, not the whole set: for counts and
+        facets (filter_queryset's set_queryset) the letters are fetched by index."""
         field = "pk"
-        if connection.vendor == "sqlite" and self._footprint(value) > PROLIFIC:
+        if (
+            connection.vendor == "sqlite"
+            and not self._for_set
+            and self._footprint(value) > PROLIFIC
+        ):
             queryset, field = queryset.alias(scan_pk=UNINDEXED_PK), "scan_pk"
+            self._walks = True
         return queryset.filter(person_role_q(_refs(Person, value), roles, field))
 
-    @staticmethod
-    def _footprint(value) -> int:
+    def _footprint(self, value) -> int:
         ids, keys = value
-        return (
-            Person.objects.filter(Q(pk__in=ids) | Q(key__in=keys)).aggregate(
-                n=Sum(
-                    F("letters_signed")
-                    + F("letters_received")
-                    + F("letters_mentioned_in")
-                )
-            )["n"]
-            or 0
-        )
+        cache = self.__dict__.setdefault("_footprints", {})
+        key = (tuple(ids), tuple(keys))
+        if key not in cache:
+            cache[key] = (
+                Person.objects.filter(Q(pk__in=ids) | Q(key__in=keys)).aggregate(
+                    n=Sum(
+                        F("letters_signed")
+                        + F("letters_received")
+                        + F("letters_mentioned_in")
+                    )
+                )["n"]
+                or 0
+            )
+        return cache[key]
 
     def _window(self) -> tuple[date | None, date | None]:
         """The date window asked for: date_after/date_before, narrowed by a single
@@ -452,6 +462,20 @@ class LetterFilter(filters.FilterSet):
         return probe is not None and probe.size <= NARROW_WINDOW
 
     def filter_queryset(self, queryset):
+        """The filtered letters. When a filter chose a plan that walks the letters
+        in order (good for a page, poor for counting the whole set), the result
+        carries `set_queryset`: the same letters planned for reading them all, which
+        the paginator counts (still one query). Facets keep the walk: grouping a
+        prolific person's letters measured slower through the index (247 ms against
+        203 ms at 100k)."""
+        self._for_set, self._walks = False, False
+        filtered = self._filtered(queryset)
+        if self._walks:
+            self._for_set = True
+            filtered.set_queryset = self._filtered(queryset)
+        return filtered
+
+    def _filtered(self, queryset):
         queryset = super().filter_queryset(queryset)
         start, _ = self._window()
         if start is None:

@@ -5,12 +5,26 @@ import re
 from collections import OrderedDict
 
 from django.conf import settings
+from django.core.paginator import Paginator
+from django.utils.functional import cached_property
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
 
+class SetCountPaginator(Paginator):
+    """Counts `object_list.set_queryset` when the list has one: the same rows,
+    planned for reading them all rather than the first few in order (see
+    LetterFilter.filter_queryset)."""
+
+    @cached_property
+    def count(self) -> int:
+        counted = getattr(self.object_list, "set_queryset", self.object_list)
+        return counted.count()
+
+
 class ArchivePagination(PageNumberPagination):
+    django_paginator_class = SetCountPaginator
     page_size = settings.API_PAGE_SIZE
     max_page_size = settings.API_MAX_PAGE_SIZE
     page_size_query_param = "page_size"
