@@ -15,7 +15,7 @@ from typing import NamedTuple
 import django_filters as filters
 from django import forms
 from django.db import connection
-from django.db.models import Exists, F, OuterRef, Q, Sum
+from django.db.models import Exists, F, OuterRef, Q
 from django_filters.constants import EMPTY_VALUES
 from drf_spectacular.utils import extend_schema_field
 
@@ -362,21 +362,36 @@ class LetterFilter(filters.FilterSet):
             self._walks = True
         return queryset.filter(person_role_q(_refs(Person, value), roles, field))
 
-    def _footprint(self, value) -> int:
+    @staticmethod
+    def _footprint_key(value) -> tuple:
         ids, keys = value
-        cache = self.__dict__.setdefault("_footprints", {})
-        key = (tuple(ids), tuple(keys))
-        if key not in cache:
-            cache[key] = (
-                Person.objects.filter(Q(pk__in=ids) | Q(key__in=keys)).aggregate(
-                    n=Sum(
-                        F("letters_signed")
-                        + F("letters_received")
-                        + F("letters_mentioned_in")
-                    )
-                )["n"]
-                or 0
+        return (tuple(ids), tuple(keys))
+
+    @staticmethod
+    def _footprint_sql(value) -> tuple[str, list]:
+        """A scalar subquery: the stored footprint (letters signed, received and
+        mentioned in) of these persons, summed."""
+        ids, keys = value
+        each = (
+            Person.objects.filter(Q(pk__in=ids) | Q(key__in=keys))
+            .annotate(
+                footprint=F("letters_signed")
+                + F("letters_received")
+                + F("letters_mentioned_in")
             )
+            .values_list("footprint")
+        )
+        sql, params = each.query.sql_with_params()
+        return f"(SELECT COALESCE(SUM(t.footprint), 0) FROM ({sql}) AS t)", list(params)
+
+    def _footprint(self, value) -> int:
+        cache = self.__dict__.setdefault("_footprints", {})
+        key = self._footprint_key(value)
+        if key not in cache:
+            sql, params = self._footprint_sql(value)
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT " + sql, params)
+                cache[key] = cursor.fetchone()[0] or 0
         return cache[key]
 
     def _window(self) -> tuple[date | None, date | None]:
@@ -405,10 +420,21 @@ class LetterFilter(filters.FilterSet):
         request from below (filter_queryset), so the count and the page walk the
         window, not the archive's past.
         """
-        if hasattr(self, "_probe"):
-            return self._probe
+        if not hasattr(self, "_probe"):
+            pieces = self._window_probe_sql()
+            self._probe = None
+            if pieces is not None:
+                with connection.cursor() as cursor:
+                    cursor.execute(
+                        "SELECT " + ", ".join(sql for sql, _ in pieces),
+                        [p for _, params in pieces for p in params],
+                    )
+                    self._probe = self._window_result(cursor.fetchone())
+        return self._probe
+
+    def _window_probe_sql(self) -> list[tuple[str, list]] | None:
+        """The window probe's five scalar subqueries (see _window_probe)."""
         start, end = self._window()
-        self._probe = None
         if start is None and end is None:
             return None
         window = Letter.objects.filter(status=PUBLISHED).order_by()
@@ -431,21 +457,72 @@ class LetterFilter(filters.FilterSet):
             window.filter(one).order_by("date_earliest").values("date_earliest")[:1]
             for one in ranges
         ]
-        sql, params = [], []
+        out = []
         for i, piece in enumerate(pieces):
             text, args = piece.query.sql_with_params()
-            sql.append(f"(SELECT COUNT(*) FROM ({text}) w)" if i == 0 else f"({text})")
-            params += args
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT " + ", ".join(sql), params)
-            size, *firsts = cursor.fetchone()
+            out.append(
+                (f"(SELECT COUNT(*) FROM ({text}) w)" if i == 0 else f"({text})",
+                 list(args))
+            )  # fmt: skip
+        return out
+
+    @staticmethod
+    def _window_result(values) -> WindowProbe:
+        size, *firsts = values
         firsts = [
             date.fromisoformat(f) if isinstance(f, str) else f
             for f in firsts
             if f is not None
         ]
-        self._probe = WindowProbe(size, min(firsts) if firsts else None)
-        return self._probe
+        return WindowProbe(size, min(firsts) if firsts else None)
+
+    def _run_probes(self) -> None:
+        """Every plan decision this request needs (the date window's size and first
+        letter, the footprint of filtered persons, whether a searched word is
+        common) from ONE query of scalar subqueries, each bounded: with the count,
+        the page, the roles and the facets, a list stays within five queries."""
+        data = self.form.cleaned_data
+        pieces: list[tuple[str, list]] = []
+        window = self._window_probe_sql()
+        if window is not None:
+            pieces += window
+        persons = []
+        if connection.vendor == "sqlite":  # only SQLite's person plan needs them
+            for name in ("person", "signatory"):
+                if data.get(name):
+                    persons.append(data[name])
+                    pieces.append(self._footprint_sql(data[name]))
+        words = []
+        if (
+            connection.vendor == "sqlite"
+            and data.get("search")
+            and not any(data.get(f) for f in DRIVING_FILTERS)
+        ):
+            from letters.search import common_probe, tokens
+
+            words = tokens(data["search"])
+            if words:
+                pieces.append(common_probe(words))
+        if not pieces:
+            return
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT " + ", ".join(sql for sql, _ in pieces),
+                [p for _, params in pieces for p in params],
+            )
+            values = list(cursor.fetchone())
+        if window is not None:
+            self._probe = self._window_result(values[: len(window)])
+            values = values[len(window) :]
+        else:
+            self._probe = None
+        cache = self.__dict__.setdefault("_footprints", {})
+        for value in persons:
+            cache[self._footprint_key(value)] = values.pop(0) or 0
+        if words:
+            from letters.search import COMMON_MATCHES
+
+            self._common = values.pop(0) > COMMON_MATCHES
 
     def _narrow_window(self) -> bool:
         """Is the date window small enough to test each letter in it for a role?
@@ -469,6 +546,7 @@ class LetterFilter(filters.FilterSet):
         prolific person's letters measured slower through the index (247 ms against
         203 ms at 100k)."""
         self._for_set, self._walks = False, False
+        self._run_probes()
         filtered = self._filtered(queryset)
         if self._walks:
             self._for_set = True
@@ -558,7 +636,8 @@ class LetterFilter(filters.FilterSet):
         # which also spares the plan probe: a list stays within five queries.
         data = self.form.cleaned_data
         driven = any(data.get(f) for f in DRIVING_FILTERS)
-        return queryset.filter(letter_search_q(terms, common=True if driven else None))
+        common = True if driven else getattr(self, "_common", None)
+        return queryset.filter(letter_search_q(terms, common=common))
 
 
 # Filters that select letters through role rows (see filter_search).

@@ -87,15 +87,22 @@ def _fts_expression(words: list[str]) -> str:
     return " ".join(f'"{word}"*' for word in words)
 
 
+def common_probe(words: list[str]) -> tuple[str, list]:
+    """SQL (a scalar subquery) and parameters counting the SQLite full-text matches
+    of these words, at most COMMON_MATCHES + 1 rowids read: is_common's probe, which
+    the letters filter runs together with its other plan probes."""
+    return (
+        "(SELECT count(*) FROM (SELECT 1 FROM letters_letter_fts "
+        "WHERE letters_letter_fts MATCH %s LIMIT %s))",
+        [_fts_expression(words), COMMON_MATCHES + 1],
+    )
+
+
 def is_common(words: list[str]) -> bool:
-    """Do these words match more than COMMON_MATCHES letters? One bounded probe: at
-    most COMMON_MATCHES + 1 rowids read from the SQLite full-text index."""
+    """Do these words match more than COMMON_MATCHES letters? One bounded probe."""
+    sql, params = common_probe(words)
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(*) FROM (SELECT 1 FROM letters_letter_fts "
-            "WHERE letters_letter_fts MATCH %s LIMIT %s)",
-            [_fts_expression(words), COMMON_MATCHES + 1],
-        )
+        cursor.execute("SELECT " + sql, params)
         return cursor.fetchone()[0] > COMMON_MATCHES
 
 
