@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run import HOST, PY, ROOT, free_port, manage, wait_for  # noqa: E402
+from run import HOST, PY, ROOT, free_port, in_process, manage, wait_for  # noqa: E402
 
 
 def rss_mb(master_pid: int) -> float:
@@ -90,18 +90,7 @@ def main() -> None:
         "API_ANON_THROTTLE_RATE": "100000000/second",
         "DATABASE_CONN_MAX_AGE": "600",
     }
-    import json
-
-    info = json.loads(
-        subprocess.run(
-            [PY, "bench/queries.py", "--info"],
-            cwd=ROOT,
-            env=env,
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout
-    )
+    info = in_process(env, "--info")
     prolific = info["prolific"] or ["laurent-fabius", "manuel-valls"]
     letters = info["letters"] or ["adv-0001", "adv-0005"]
     manage(env, "export_datapackage", capture=True)

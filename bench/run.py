@@ -54,6 +54,18 @@ def manage(env, *args, capture=False):
     )  # fmt: skip
 
 
+def in_process(env, *args, data=None):
+    """Run bench/queries.py (in-process measurements under env's DATABASE_URL) with
+    these arguments and `data` as JSON on stdin; its JSON answer."""
+    return json.loads(
+        subprocess.run(
+            [PY, "bench/queries.py", *args], cwd=ROOT, env=env, check=True,
+            capture_output=True, text=True,
+            input=None if data is None else json.dumps(data),
+        ).stdout
+    )  # fmt: skip
+
+
 def wait_for(port: int, path: str, timeout=60.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -126,12 +138,7 @@ def load(port: int, urls: list[str], concurrency: int, headers=None) -> dict:
 
 
 def scenarios(env, rng: random.Random) -> dict[str, list[str]]:
-    info = json.loads(
-        subprocess.run(
-            [PY, "bench/queries.py", "--info"], cwd=ROOT, env=env, check=True,
-            capture_output=True, text=True,
-        ).stdout
-    )  # fmt: skip
+    info = in_process(env, "--info")
     orgs, prolific, letters = info["organisations"], info["prolific"], info["letters"]
     out: dict[str, list[str]] = {}
     windows = []
@@ -268,14 +275,9 @@ def run_one(engine: str, size: int, work: Path, base_env: dict, rng) -> dict:
     result["package"] = package_figures(env, work, engine, size)
 
     sc = scenarios(env, rng)
-    queries = json.loads(
-        subprocess.run(
-            [PY, "bench/queries.py"], cwd=ROOT, check=True, capture_output=True,
-            text=True, input=json.dumps({k: v[0] for k, v in sc.items()
-                                         if not k.startswith("_")}),
-            env=env,
-        ).stdout
-    )  # fmt: skip
+    queries = in_process(
+        env, data={k: v[0] for k, v in sc.items() if not k.startswith("_")}
+    )
     manage(env, "export_datapackage", capture=True)  # published, as after a deploy
     port = free_port()
     server = subprocess.Popen(
@@ -297,21 +299,7 @@ def run_one(engine: str, size: int, work: Path, base_env: dict, rng) -> dict:
             }
         etag = urllib_get(port, "/api/v1/datapackage.zip")["ETag"]
         result["scenarios"]["304 by ETag (datapackage.zip)"] = {
-            "queries": json.loads(
-                subprocess.run(
-                    [
-                        PY,
-                        "bench/queries.py",
-                        "--not-modified",
-                        "/api/v1/datapackage.zip",
-                    ],
-                    cwd=ROOT,
-                    env=env,
-                    check=True,
-                    capture_output=True,
-                    text=True,
-                ).stdout
-            ),  # fmt: skip
+            "queries": in_process(env, "--not-modified", "/api/v1/datapackage.zip"),
             "c1": load(port, ["/api/v1/datapackage.zip"], 1, {"If-None-Match": etag}),
             "c8": load(port, ["/api/v1/datapackage.zip"], 8, {"If-None-Match": etag}),
         }
