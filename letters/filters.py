@@ -385,14 +385,7 @@ class LetterFilter(filters.FilterSet):
         return f"(SELECT COALESCE(SUM(t.footprint), 0) FROM ({sql}) AS t)", list(params)
 
     def _footprint(self, value) -> int:
-        cache = self.__dict__.setdefault("_footprints", {})
-        key = self._footprint_key(value)
-        if key not in cache:
-            sql, params = self._footprint_sql(value)
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT " + sql, params)
-                cache[key] = cursor.fetchone()[0] or 0
-        return cache[key]
+        return self._footprints[self._footprint_key(value)]  # from _run_probes
 
     def _window(self) -> tuple[date | None, date | None]:
         """The date window asked for: date_after/date_before, narrowed by a single
@@ -420,17 +413,7 @@ class LetterFilter(filters.FilterSet):
         request from below (filter_queryset), so the count and the page walk the
         window, not the archive's past.
         """
-        if not hasattr(self, "_probe"):
-            pieces = self._window_probe_sql()
-            self._probe = None
-            if pieces is not None:
-                with connection.cursor() as cursor:
-                    cursor.execute(
-                        "SELECT " + ", ".join(sql for sql, _ in pieces),
-                        [p for _, params in pieces for p in params],
-                    )
-                    self._probe = self._window_result(cursor.fetchone())
-        return self._probe
+        return self._probe  # run with the other probes by _run_probes
 
     def _window_probe_sql(self) -> list[tuple[str, list]] | None:
         """The window probe's five scalar subqueries (see _window_probe)."""
@@ -451,8 +434,10 @@ class LetterFilter(filters.FilterSet):
                 lowest = max(start, date.min + timedelta(days=span))
                 one &= Q(date_earliest__gte=lowest - timedelta(days=span))
             ranges.append(one)
-        pieces = [window.filter(ranges[0] | ranges[1] | ranges[2] | ranges[3])
-                  .values("pk")[: NARROW_WINDOW + 1]]  # fmt: skip
+        any_range = Q()
+        for one in ranges:
+            any_range |= one
+        pieces = [window.filter(any_range).values("pk")[: NARROW_WINDOW + 1]]
         pieces += [
             window.filter(one).order_by("date_earliest").values("date_earliest")[:1]
             for one in ranges
@@ -482,6 +467,7 @@ class LetterFilter(filters.FilterSet):
         common) from ONE query of scalar subqueries, each bounded: with the count,
         the page, the roles and the facets, a list stays within five queries."""
         data = self.form.cleaned_data
+        self._probe, self._footprints, self._common = None, {}, None
         pieces: list[tuple[str, list]] = []
         window = self._window_probe_sql()
         if window is not None:
@@ -514,11 +500,8 @@ class LetterFilter(filters.FilterSet):
         if window is not None:
             self._probe = self._window_result(values[: len(window)])
             values = values[len(window) :]
-        else:
-            self._probe = None
-        cache = self.__dict__.setdefault("_footprints", {})
         for value in persons:
-            cache[self._footprint_key(value)] = values.pop(0) or 0
+            self._footprints[self._footprint_key(value)] = values.pop(0) or 0
         if words:
             from letters.search import COMMON_MATCHES
 
@@ -636,7 +619,7 @@ class LetterFilter(filters.FilterSet):
         # which also spares the plan probe: a list stays within five queries.
         data = self.form.cleaned_data
         driven = any(data.get(f) for f in DRIVING_FILTERS)
-        common = True if driven else getattr(self, "_common", None)
+        common = True if driven else self._common
         return queryset.filter(letter_search_q(terms, common=common))
 
 
