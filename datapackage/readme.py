@@ -48,10 +48,13 @@ def render(descriptor: dict, rows: dict[str, int]) -> str:
         "Validate the whole package with `frictionless validate datapackage.json`.",
         "",
         "CSV files are UTF-8 without a byte-order mark, comma-separated, with a header "
-        "row; an empty cell means no value. Dates are ISO 8601; partial dates "
-        "(`2015`, `2015-05`, `2015-05-18`, or an interval `A/B`) are kept as text "
-        "beside their earliest and latest possible days. Links between files use the "
-        "stable keys (`identifier` of letters, `key` of the others).",
+        "row and a line feed after each row (RFC 4180 quoting: a cell holding a comma, "
+        "a double quote, a line feed or a carriage return is enclosed in double "
+        "quotes, its quotes doubled); an empty cell means no value. Dates are ISO "
+        "8601; partial dates (`2015`, `2015-05`, `2015-05-18`, or an interval `A/B`) "
+        "are kept as text beside their earliest and latest possible days. Links "
+        "between files use the stable keys (`identifier` of letters, `key` of the "
+        "others).",
         "",
         "```python",
         "import pandas as pd",
