@@ -20,7 +20,7 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-from django.db import connection, transaction
+from django.db import transaction
 
 from datapackage import build
 from datapackage.fields import RESOURCES
@@ -197,8 +197,7 @@ def import_package(path: Path | str) -> dict[str, int]:
             counts = _load(folder)
             # Bulk inserts send no signals: compute every public footprint at once.
             footprint.refresh(everything=True)
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")  # planner statistics for the new rows
+        bulk.refresh_statistics()
         return counts
 
 

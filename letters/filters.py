@@ -206,6 +206,18 @@ def _refs(model, value):
     return model.objects.filter(Q(pk__in=ids) | Q(key__in=keys)).values("pk")
 
 
+def _ids_sql(model, value) -> tuple[str, list]:
+    """A scalar subquery: the ids of the records these ids and keys name, joined
+    by commas (NULL when none exists)."""
+    sql, params = _refs(model, value).order_by().query.sql_with_params()
+    joined = (
+        "group_concat(t.pk, ',')"
+        if connection.vendor == "sqlite"
+        else "string_agg(t.pk::text, ',')"
+    )
+    return f"(SELECT {joined} FROM ({sql}) AS t)", list(params)
+
+
 def search_terms(value: str) -> list[str]:
     terms = fold(value).split()
     if len(terms) > MAX_SEARCH_TERMS:
@@ -341,10 +353,10 @@ class LetterFilter(filters.FilterSet):
         return queryset.filter(q)
 
     def filter_place(self, queryset, name, value):
-        return queryset.filter(place__in=_refs(Place, value))
+        return queryset.filter(place__in=self._ids(Place, value))
 
     def _person_q(self, value, roles=None):
-        return person_role_q(_refs(Person, value), roles)
+        return person_role_q(self._ids(Person, value), roles)
 
     def _involving(self, queryset, value, roles):
         """Letters involving these persons. For persons in many letters SQLite is
@@ -360,10 +372,10 @@ class LetterFilter(filters.FilterSet):
         ):
             queryset, field = queryset.alias(scan_pk=UNINDEXED_PK), "scan_pk"
             self._walks = True
-        return queryset.filter(person_role_q(_refs(Person, value), roles, field))
+        return queryset.filter(person_role_q(self._ids(Person, value), roles, field))
 
     @staticmethod
-    def _footprint_key(value) -> tuple:
+    def _value_key(value) -> tuple:
         ids, keys = value
         return (tuple(ids), tuple(keys))
 
@@ -385,7 +397,7 @@ class LetterFilter(filters.FilterSet):
         return f"(SELECT COALESCE(SUM(t.footprint), 0) FROM ({sql}) AS t)", list(params)
 
     def _footprint(self, value) -> int:
-        return self._footprints[self._footprint_key(value)]  # from _run_probes
+        return self._footprints[self._value_key(value)]  # from _run_probes
 
     def _window(self) -> tuple[date | None, date | None]:
         """The date window asked for: date_after/date_before, narrowed by a single
@@ -464,21 +476,33 @@ class LetterFilter(filters.FilterSet):
     def _run_probes(self) -> None:
         """Every plan decision this request needs (the date window's size and first
         letter, the footprint of filtered persons, whether a searched word is
-        common) from ONE query of scalar subqueries, each bounded: with the count,
-        the page, the roles and the facets, a list stays within five queries."""
+        common) and the ids its person, organisation and place filters name, from
+        ONE query of scalar subqueries, each bounded: with the count, the page, the
+        roles and the facets, a list stays within five queries.
+
+        Ids are resolved here so that the later queries carry them as literals: a
+        subquery hides from PostgreSQL who is asked for, and it estimated 56 letters
+        for a person who signed 30,000 (and planned 30,000 lookups and a sort for a
+        page of 50: 155 ms; 5 ms with the id written in)."""
         data = self.form.cleaned_data
         self._probe, self._footprints, self._common = None, {}, None
+        self._resolved: dict[tuple, list[int]] = {}
         pieces: list[tuple[str, list]] = []
+        readers = []  # (number of values, what to do with them), in pieces' order
         window = self._window_probe_sql()
         if window is not None:
             pieces += window
-        persons = []
+            readers.append((len(window), self._read_window))
+        for name, models in REF_FILTERS.items():
+            if data.get(name):
+                for model in models:
+                    pieces.append(_ids_sql(model, data[name]))
+                    readers.append((1, self._resolution(model, data[name])))
         if connection.vendor == "sqlite":  # only SQLite's person plan needs them
             for name in ("person", "signatory"):
                 if data.get(name):
-                    persons.append(data[name])
                     pieces.append(self._footprint_sql(data[name]))
-        words = []
+                    readers.append((1, self._footprint_reader(data[name])))
         if (
             connection.vendor == "sqlite"
             and data.get("search")
@@ -489,6 +513,7 @@ class LetterFilter(filters.FilterSet):
             words = tokens(data["search"])
             if words:
                 pieces.append(common_probe(words))
+                readers.append((1, self._read_common))
         if not pieces:
             return
         with connection.cursor() as cursor:
@@ -497,15 +522,35 @@ class LetterFilter(filters.FilterSet):
                 [p for _, params in pieces for p in params],
             )
             values = list(cursor.fetchone())
-        if window is not None:
-            self._probe = self._window_result(values[: len(window)])
-            values = values[len(window) :]
-        for value in persons:
-            self._footprints[self._footprint_key(value)] = values.pop(0) or 0
-        if words:
-            from letters.search import COMMON_MATCHES
+        for count, read in readers:
+            read(values[:count])
+            values = values[count:]
 
-            self._common = values.pop(0) > COMMON_MATCHES
+    def _read_window(self, values) -> None:
+        self._probe = self._window_result(values)
+
+    def _resolution(self, model, value):
+        def read(values):
+            joined = values[0]
+            ids = [int(i) for i in str(joined).split(",")] if joined else []
+            self._resolved[(model, self._value_key(value))] = sorted(ids)
+
+        return read
+
+    def _footprint_reader(self, value):
+        def read(values):
+            self._footprints[self._value_key(value)] = values[0] or 0
+
+        return read
+
+    def _read_common(self, values) -> None:
+        from letters.search import COMMON_MATCHES
+
+        self._common = values[0] > COMMON_MATCHES
+
+    def _ids(self, model, value) -> list[int]:
+        """The ids of the records a ref filter names (resolved by _run_probes)."""
+        return self._resolved[(model, self._value_key(value))]
 
     def _narrow_window(self) -> bool:
         """Is the date window small enough to test each letter in it for a role?
@@ -550,7 +595,7 @@ class LetterFilter(filters.FilterSet):
     def _organisation_q(self, value, roles=None, per_letter=False):
         from letters.models import Addressee, Issuer, Mention, Signatory
 
-        ids = _refs(Organisation, value)
+        ids = self._ids(Organisation, value)
         if not roles and not per_letter:
             return organisation_role_q(ids)
         roles = roles or ("issuer", "signatory", "addressee", "mentioned")
@@ -591,8 +636,8 @@ class LetterFilter(filters.FilterSet):
     def _addressed(self, queryset, value, roles):
         from letters.models import Addressee
 
-        people = _refs(Person, value)
-        bodies = _refs(Organisation, value)
+        people = self._ids(Person, value)
+        bodies = self._ids(Organisation, value)
         return queryset.filter(
             pk__in=Addressee.objects.filter(
                 Q(person__in=people) | Q(organisation__in=bodies), role__in=roles
@@ -622,6 +667,18 @@ class LetterFilter(filters.FilterSet):
         common = True if driven else self._common
         return queryset.filter(letter_search_q(terms, common=common))
 
+
+# The filters naming records by id or key, and what they name (see _run_probes).
+REF_FILTERS = {
+    "place": (Place,),
+    "person": (Person,),
+    "exclude_person": (Person,),
+    "signatory": (Person,),
+    "addressee": (Person, Organisation),
+    "cc": (Person, Organisation),
+    "organisation": (Organisation,),
+    "exclude_organisation": (Organisation,),
+}
 
 # Filters that select letters through role rows (see filter_search).
 DRIVING_FILTERS = ("person", "signatory", "addressee", "cc", "organisation")

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from itertools import accumulate
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from letters import bulk, footprint
@@ -245,10 +245,7 @@ def generate(
         report = _generate(letters, seed, progress)
         # Bulk inserts send no signals: recompute every public footprint at once.
         footprint.refresh(everything=True)
-    # Fresh planner statistics for tables that just grew a hundredfold (SQLite keeps
-    # none until asked; PostgreSQL's autovacuum would get there later).
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
+    bulk.refresh_statistics()
     return report
 
 

@@ -119,6 +119,47 @@ def test_each_filter(api, seeded, params, expected):
     assert ids(api, **params) == expected
 
 
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({"person": "no-such-person"}, []),
+        ({"signatory": "no-such-person,jonas-fernandez"}, ["adv-0001"]),
+        ({"organisation": "no-such-body"}, []),
+        ({"addressee": "no-such-body"}, []),
+        ({"cc": "no-such-body,fr-foreign-affairs"}, ["adv-0003", "adv-0005"]),
+        ({"place": "no-such-place"}, []),
+        ({"exclude_person": "no-such-person"}, ALL),
+        ({"exclude_organisation": "no-such-body"}, ALL),
+        ({"exclude_person": "no-such-person", "role": "to"}, ALL),
+        ({"person": "999999999"}, []),
+    ],
+)
+def test_refs_naming_nothing_select_nothing_and_exclude_nothing(
+    api, seeded, params, expected
+):
+    assert ids(api, **params) == expected
+
+
+def test_refs_are_resolved_once_and_reach_the_queries_as_ids(
+    api, seeded, django_assert_max_num_queries
+):
+    """Persons, organisations and places are looked up by key in the probe query
+    only; the count and the page carry their ids, which the planner can see."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    valls = Person.objects.get(key="manuel-valls")
+    justice = Organisation.objects.get(key="fr-justice")
+    with CaptureQueriesContext(connection) as queries:
+        found = ids(api, person="manuel-valls", addressee="fr-justice")
+    assert found == ["adv-0003", "adv-0005"]
+    sqls = [q["sql"] for q in queries.captured_queries]
+    keyed = [sql for sql in sqls if "manuel-valls" in sql or "fr-justice" in sql]
+    assert len(keyed) == 1, keyed  # the probe
+    count = next(sql for sql in sqls if "COUNT(" in sql.upper() and sql not in keyed)
+    assert str(valls.pk) in count and str(justice.pk) in count
+
+
 def test_place_by_id_and_by_key_agree(api, seeded):
     brussels = Place.objects.get(key="brussels")
     assert ids(api, place=str(brussels.pk)) == ids(api, place="brussels")

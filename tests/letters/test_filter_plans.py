@@ -243,3 +243,13 @@ def test_a_walked_list_is_counted_through_the_index(client, corpus, monkeypatch)
     if connection.vendor == "sqlite":
         assert '+"letters_letter"."id"' in page_sql
     assert len(queries.captured_queries) <= 5
+
+
+def test_every_ref_filter_is_resolved_by_the_probe():
+    """A ref filter missing from REF_FILTERS would find no ids to filter by."""
+    refs = {
+        name
+        for name, f in filters.LetterFilter.base_filters.items()
+        if isinstance(f, filters.RefFilter)
+    }
+    assert refs == set(filters.REF_FILTERS)
