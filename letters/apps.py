@@ -8,6 +8,9 @@ class LettersConfig(AppConfig):
 
     def ready(self):
         import archive_api.checks  # noqa: F401 (registers the deployment checks)
-        from letters import footprint
+        from letters import footprint, search
+        from letters.models import Letter
 
         footprint.connect_signals()
+        # Only the letter's search_text stands for a row with a stored document.
+        Letter._meta.get_field("search_text").register_lookup(search.DocumentMatches)

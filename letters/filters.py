@@ -485,7 +485,7 @@ class LetterFilter(filters.FilterSet):
         for a person who signed 30,000 (and planned 30,000 lookups and a sort for a
         page of 50: 155 ms; 5 ms with the id written in)."""
         data = self.form.cleaned_data
-        self._probe, self._footprints, self._common = None, {}, None
+        self._probe, self._footprints, self._search = None, {}, None
         self._resolved: dict[tuple, list[int]] = {}
         pieces: list[tuple[str, list]] = []
         readers = []  # (number of values, what to do with them), in pieces' order
@@ -503,17 +503,13 @@ class LetterFilter(filters.FilterSet):
                 if data.get(name):
                     pieces.append(self._footprint_sql(data[name]))
                     readers.append((1, self._footprint_reader(data[name])))
-        if (
-            connection.vendor == "sqlite"
-            and data.get("search")
-            and not any(data.get(f) for f in DRIVING_FILTERS)
-        ):
+        if data.get("search") and not any(data.get(f) for f in DRIVING_FILTERS):
             from letters.search import common_probe, tokens
 
             words = tokens(data["search"])
             if words:
                 pieces.append(common_probe(words))
-                readers.append((1, self._read_common))
+                readers.append((1, self._read_search))
         if not pieces:
             return
         with connection.cursor() as cursor:
@@ -543,10 +539,10 @@ class LetterFilter(filters.FilterSet):
 
         return read
 
-    def _read_common(self, values) -> None:
-        from letters.search import COMMON_MATCHES
+    def _read_search(self, values) -> None:
+        from letters.search import read_probe
 
-        self._common = values[0] > COMMON_MATCHES
+        self._search = read_probe(values[0])
 
     def _ids(self, model, value) -> list[int]:
         """The ids of the records a ref filter names (resolved by _run_probes)."""
@@ -663,9 +659,16 @@ class LetterFilter(filters.FilterSet):
         # the search is tested against them (the "common" plan of text_match_q),
         # which also spares the plan probe: a list stays within five queries.
         data = self.form.cleaned_data
-        driven = any(data.get(f) for f in DRIVING_FILTERS)
-        common = True if driven else self._common
-        return queryset.filter(letter_search_q(terms, common=common))
+        if any(data.get(f) for f in DRIVING_FILTERS):
+            return queryset.filter(letter_search_q(terms, common=True))
+        probe = self._search  # None when the search has no word token
+        return queryset.filter(
+            letter_search_q(
+                terms,
+                common=probe.common if probe else None,
+                ids=probe.ids if probe else None,
+            )
+        )
 
 
 # The filters naming records by id or key, and what they name (see _run_probes).
@@ -684,12 +687,14 @@ REF_FILTERS = {
 DRIVING_FILTERS = ("person", "signatory", "addressee", "cc", "organisation")
 
 
-def letter_search_q(terms: list[str], *, common: bool | None = None) -> Q:
+def letter_search_q(
+    terms: list[str], *, common: bool | None = None, ids: list[int] | None = None
+) -> Q:
     """Every word token begins a word of the letter's search document: its own text
     or a folded name of someone or some body involved in it (letters.search)."""
     from letters.search import text_match_q, tokens
 
-    return text_match_q(tokens(terms), common=common)
+    return text_match_q(tokens(terms), common=common, ids=ids)
 
 
 class PersonFilter(filters.FilterSet):

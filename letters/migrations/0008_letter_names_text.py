@@ -19,7 +19,7 @@ SQLITE_DROP = [
 SQLITE_CREATE = [
     "CREATE VIRTUAL TABLE letters_letter_fts USING fts5("
     "search_text, names_text, content='letters_letter', content_rowid='id', "
-    "tokenize=\"unicode61 remove_diacritics 2\")",
+    'tokenize="unicode61 remove_diacritics 2")',
     "CREATE TRIGGER letters_letter_fts_ai AFTER INSERT ON letters_letter BEGIN "
     "INSERT INTO letters_letter_fts(rowid, search_text, names_text) "
     "VALUES (new.id, new.search_text, new.names_text); END",
@@ -37,7 +37,7 @@ SQLITE_CREATE = [
 SQLITE_CREATE_BEFORE = [  # migration 0004's index, for going back
     "CREATE VIRTUAL TABLE letters_letter_fts USING fts5("
     "search_text, content='letters_letter', content_rowid='id', "
-    "tokenize=\"unicode61 remove_diacritics 2\")",
+    'tokenize="unicode61 remove_diacritics 2")',
     "CREATE TRIGGER letters_letter_fts_ai AFTER INSERT ON letters_letter BEGIN "
     "INSERT INTO letters_letter_fts(rowid, search_text) "
     "VALUES (new.id, new.search_text); END",
@@ -54,8 +54,8 @@ SQLITE_CREATE_BEFORE = [  # migration 0004's index, for going back
 ]
 PG_DROP = ["DROP INDEX IF EXISTS letters_letter_search_gin"]
 PG_CREATE = [
-    f"CREATE INDEX letters_letter_search_gin ON letters_letter "
-    f"USING GIN ({search.PG_DOCUMENT})",
+    "CREATE INDEX letters_letter_search_gin ON letters_letter "
+    "USING GIN (to_tsvector('simple'::regconfig, search_text || ' | ' || names_text))",
 ]
 PG_CREATE_BEFORE = [
     "CREATE INDEX letters_letter_search_gin ON letters_letter "
