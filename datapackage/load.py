@@ -339,11 +339,20 @@ def _load(folder: Path) -> dict[str, int]:
         memberships.append(_stamp(membership, r))
     counts["memberships"] = len(_bulk(models.Membership, memberships))
 
+    with bulk.indexes_deferred(
+        models.Signatory, models.Addressee, models.Issuer, models.Mention
+    ):
+        _load_roles(folder, counts, letter_ids, person_ids, org_ids)
+    return counts
+
+
+def _load_roles(folder, counts, letter_ids, person_ids, org_ids) -> None:
+    """The role tables, a million rows and more: plain INSERTs (letters/bulk.py) of
+    rows frictionless has validated, with their timestamps from the package."""
+
     def ref(ids, value):
         return ids[value] if value else None
 
-    # The role tables, a million rows and more: plain INSERTs (letters/bulk.py) of
-    # rows frictionless has validated, with their timestamps from the package.
     stamps: dict[str, tuple] = {}
 
     def stamped(row) -> tuple:
@@ -399,4 +408,3 @@ def _load(folder: Path) -> dict[str, int]:
             for r in mention_rows
         ),
     )  # fmt: skip
-    return counts

@@ -1,5 +1,6 @@
-"""Full-text matching of letters on each engine: SQLite's FTS5 and PostgreSQL's
-tsvector with a GIN index (migrations 0004 and 0008), with the same semantics.
+"""Full-text matching of letters on each engine: SQLite's FTS5 (migrations 0004 and
+0008) and PostgreSQL's tsvector, stored in a generated column with a GIN index
+(migration 0011), with the same semantics.
 
 A letter's search document is two stored, folded columns: ``search_text`` (identifier,
 title, summary, transcription; set by ``Letter.save``) and ``names_text`` (the folded

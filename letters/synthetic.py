@@ -242,7 +242,8 @@ def generate(
             )
         if existing or replace:
             delete_synthetic()
-        report = _generate(letters, seed, progress)
+        with bulk.indexes_deferred(Signatory, Addressee, Mention, Issuer):
+            report = _generate(letters, seed, progress)
         # Bulk inserts send no signals: recompute every public footprint at once.
         footprint.refresh(everything=True)
     bulk.refresh_statistics()

@@ -333,7 +333,11 @@ def test_export_import_export_gives_identical_files(published, empty_archive, tm
 
 
 def test_import_reproduces_the_public_records(published, empty_archive, api):
+    from tests.letters.test_bulk import indexes
+
+    before = indexes()
     load.import_package(published.path)
+    assert indexes() == before  # dropped for the load, built again after it
     assert footprint.drift() == []
     with (Path(published.path) / "data" / "persons.csv").open(encoding="utf-8") as f:
         assert Person.objects.public().count() == len(f.readlines()) - 1
