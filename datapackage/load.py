@@ -194,9 +194,10 @@ def import_package(path: Path | str) -> dict[str, int]:
         check(folder)
         with transaction.atomic(), _keep_timestamps():
             _empty_archive_check()
-            counts = _load(folder)
-            # Bulk inserts send no signals: compute every public footprint at once.
-            footprint.refresh(everything=True)
+            with bulk.search_index_deferred():
+                counts = _load(folder)
+                # Bulk inserts send no signals: compute every footprint at once.
+                footprint.refresh(everything=True)
         bulk.refresh_statistics()
         return counts
 

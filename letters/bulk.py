@@ -118,3 +118,34 @@ def indexes_deferred(*models) -> Iterator[None]:
             cursor.execute("SET CONSTRAINTS ALL DEFERRED")
         for sql in dropped:
             cursor.execute(sql)
+
+
+@contextmanager
+def search_index_deferred() -> Iterator[None]:
+    """SQLite keeps the letters' full-text index (FTS5) by triggers: a bulk load
+    tokenized each transcription three times (on INSERT, then on the UPDATE of its
+    names: the old row out, the new one in). Here the triggers are dropped for the
+    load and the index rebuilt once at the end, in the same transaction (a failed
+    load rolls the drop back). PostgreSQL's document is a generated column: nothing
+    to defer there."""
+    if connection.vendor != "sqlite":
+        yield
+        return
+    if not connection.in_atomic_block:
+        raise RuntimeError("search_index_deferred needs a transaction")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
+            "AND tbl_name = 'letters_letter' AND name LIKE 'letters_letter_fts_%' "
+            "ORDER BY name"
+        )
+        triggers = cursor.fetchall()
+        for name, _sql in triggers:
+            cursor.execute(f"DROP TRIGGER {connection.ops.quote_name(name)}")
+    yield
+    with connection.cursor() as cursor:
+        for _name, sql in triggers:
+            cursor.execute(sql)
+        cursor.execute(
+            "INSERT INTO letters_letter_fts(letters_letter_fts) VALUES ('rebuild')"
+        )

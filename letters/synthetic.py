@@ -242,10 +242,11 @@ def generate(
             )
         if existing or replace:
             delete_synthetic()
-        with bulk.indexes_deferred(Signatory, Addressee, Mention, Issuer):
-            report = _generate(letters, seed, progress)
-        # Bulk inserts send no signals: recompute every public footprint at once.
-        footprint.refresh(everything=True)
+        with bulk.search_index_deferred():
+            with bulk.indexes_deferred(Signatory, Addressee, Mention, Issuer):
+                report = _generate(letters, seed, progress)
+            # Bulk inserts send no signals: recompute every footprint at once.
+            footprint.refresh(everything=True)
     bulk.refresh_statistics()
     return report
 

@@ -6,7 +6,7 @@ import pytest
 from django.db import connection, transaction
 
 from letters import bulk, synthetic
-from letters.models import Addressee, Issuer, Mention, Signatory
+from letters.models import Addressee, Issuer, Letter, Mention, Signatory
 
 ROLE_MODELS = (Signatory, Addressee, Mention, Issuer)
 
@@ -48,3 +48,48 @@ def test_it_refuses_to_run_outside_a_transaction():
     with pytest.raises(RuntimeError, match="transaction"):
         with bulk.indexes_deferred(Signatory):
             pass
+
+
+def fts_triggers():
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
+            "AND tbl_name = 'letters_letter' ORDER BY name"
+        )
+        return cursor.fetchall()
+
+
+@pytest.mark.sqlite
+def test_generate_rebuilds_the_full_text_index_once_and_keeps_its_triggers(
+    seeded, client
+):
+    before = fts_triggers()
+    assert len(before) == 3
+    synthetic.generate(letters=30, seed=6)
+    assert fts_triggers() == before
+    letter = Letter.objects.filter(synthetic=True, status="published").first()
+    word = letter.title.split()[-1]
+    found = client.get("/api/v1/letters/", {"search": word, "page_size": 500}).json()
+    assert letter.identifier in [r["identifier"] for r in found["results"]]
+    # A name reaches the index through names_text, written after the letters.
+    signer = letter.signatories.exclude(person=None).first().person
+    found = client.get(
+        "/api/v1/letters/", {"search": signer.display_name, "page_size": 500}
+    ).json()
+    assert letter.identifier in [r["identifier"] for r in found["results"]]
+    # The triggers work again: a later save is searchable at once.
+    letter.title = "Quintessentially unmistakable"
+    letter.save()
+    found = client.get("/api/v1/letters/", {"search": "quintessentially"}).json()
+    assert [r["identifier"] for r in found["results"]] == [letter.identifier]
+
+
+@pytest.mark.sqlite
+def test_a_failed_load_restores_the_full_text_triggers(db):
+    before = fts_triggers()
+    with pytest.raises(ZeroDivisionError):
+        with transaction.atomic():
+            with bulk.search_index_deferred():
+                assert fts_triggers() == []
+                1 / 0
+    assert fts_triggers() == before
