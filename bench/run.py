@@ -56,14 +56,15 @@ def manage(env, *args, capture=False):
 
 def in_process(env, *args, data=None):
     """Run bench/queries.py (in-process measurements under env's DATABASE_URL) with
-    these arguments and `data` as JSON on stdin; its JSON answer."""
-    return json.loads(
-        subprocess.run(
-            [PY, "bench/queries.py", *args], cwd=ROOT, env=env, check=True,
-            capture_output=True, text=True,
-            input=None if data is None else json.dumps(data),
-        ).stdout
+    these arguments and `data` as JSON on stdin; its JSON answer. On failure, its
+    error output is shown (a request that was not answered 200, say)."""
+    done = subprocess.run(
+        [PY, "bench/queries.py", *args], cwd=ROOT, env=env, capture_output=True,
+        text=True, input=None if data is None else json.dumps(data),
     )  # fmt: skip
+    if done.returncode:
+        sys.exit(f"bench/queries.py {' '.join(args)} failed:\n{done.stderr[-4000:]}")
+    return json.loads(done.stdout)
 
 
 def wait_for(port: int, path: str, timeout=60.0) -> None:
