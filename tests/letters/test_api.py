@@ -157,7 +157,8 @@ def test_refs_are_resolved_once_and_reach_the_queries_as_ids(
     keyed = [sql for sql in sqls if "manuel-valls" in sql or "fr-justice" in sql]
     assert len(keyed) == 1, keyed  # the probe
     count = next(sql for sql in sqls if "COUNT(" in sql.upper() and sql not in keyed)
-    assert str(valls.pk) in count and str(justice.pk) in count
+    assert str(valls.pk) in count
+    assert str(justice.pk) in count
 
 
 def test_place_by_id_and_by_key_agree(api, seeded):

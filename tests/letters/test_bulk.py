@@ -32,22 +32,33 @@ def test_generate_leaves_the_same_indexes_and_uses_them(seeded):
     assert Signatory.objects.filter(letter__synthetic=True).exists()
 
 
+class LoadFailed(Exception):
+    pass
+
+
+def failing_load(deferred, check):
+    with transaction.atomic(), deferred:
+        check()
+        raise LoadFailed
+
+
 def test_a_failed_load_restores_the_indexes(db):
     before = indexes()
-    with pytest.raises(ZeroDivisionError):
-        with transaction.atomic():
-            with bulk.indexes_deferred(*ROLE_MODELS):
-                assert all(not v for v in indexes().values())
-                1 / 0
+
+    def dropped():
+        assert all(not v for v in indexes().values())
+
+    with pytest.raises(LoadFailed):
+        failing_load(bulk.indexes_deferred(*ROLE_MODELS), dropped)
     assert indexes() == before
 
 
 @pytest.mark.django_db(transaction=True)
 def test_it_refuses_to_run_outside_a_transaction():
     assert not connection.in_atomic_block
+    deferred = bulk.indexes_deferred(Signatory)
     with pytest.raises(RuntimeError, match="transaction"):
-        with bulk.indexes_deferred(Signatory):
-            pass
+        deferred.__enter__()
 
 
 def fts_triggers():
@@ -87,9 +98,10 @@ def test_generate_rebuilds_the_full_text_index_once_and_keeps_its_triggers(
 @pytest.mark.sqlite
 def test_a_failed_load_restores_the_full_text_triggers(db):
     before = fts_triggers()
-    with pytest.raises(ZeroDivisionError):
-        with transaction.atomic():
-            with bulk.search_index_deferred():
-                assert fts_triggers() == []
-                1 / 0
+
+    def dropped():
+        assert fts_triggers() == []
+
+    with pytest.raises(LoadFailed):
+        failing_load(bulk.search_index_deferred(), dropped)
     assert fts_triggers() == before

@@ -117,8 +117,6 @@ def test_a_committed_bulk_load_is_vacuumed_on_postgresql():
     pages are marked all-visible, so counts are index-only at once."""
     from django.db import connection
 
-    from letters import bulk
-
     def vacuumed():
         with connection.cursor() as cursor:
             cursor.execute(
