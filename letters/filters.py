@@ -201,9 +201,14 @@ class RefFilter(filters.Filter):
     field_class = RefListField
 
 
-def _refs(model, value):
+def _named(model, value):
+    """The records these ids and keys name."""
     ids, keys = value
-    return model.objects.filter(Q(pk__in=ids) | Q(key__in=keys)).values("pk")
+    return model.objects.filter(Q(pk__in=ids) | Q(key__in=keys))
+
+
+def _refs(model, value):
+    return _named(model, value).values("pk")
 
 
 def _ids_sql(model, value) -> tuple[str, list]:
@@ -383,9 +388,8 @@ class LetterFilter(filters.FilterSet):
     def _footprint_sql(value) -> tuple[str, list]:
         """A scalar subquery: the stored footprint (letters signed, received and
         mentioned in) of these persons, summed."""
-        ids, keys = value
         each = (
-            Person.objects.filter(Q(pk__in=ids) | Q(key__in=keys))
+            _named(Person, value)
             .annotate(
                 footprint=F("letters_signed")
                 + F("letters_received")
@@ -483,7 +487,7 @@ class LetterFilter(filters.FilterSet):
         Ids are resolved here so that the later queries carry them as literals: a
         subquery hides from PostgreSQL who is asked for, and it estimated 56 letters
         for a person who signed 30,000 (and planned 30,000 lookups and a sort for a
-        page of 50: 155 ms; 5 ms with the id written in)."""
+        page of 50: 155 ms; 3-5 ms with the id written in, docs/benchmarks.md)."""
         data = self.form.cleaned_data
         self._probe, self._footprints, self._search = None, {}, None
         self._resolved: dict[tuple, list[int]] = {}

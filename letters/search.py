@@ -76,9 +76,10 @@ class DocumentMatches(Lookup):
     """``search_text__document_matches=tsquery``: the stored document of the same
     row (PostgreSQL) matches the tsquery. A lookup on the row's own column rather
     than ``id IN (SELECT … matching)``: the planner can then combine the GIN index
-    with the other conditions on the letter (a word in most letters within one
-    year: 0.6 s as a subquery, 0.15 s as a condition at 100k letters), and the
-    table's alias is the query's own, also inside subqueries."""
+    with the other conditions on the letter (counting a word in most letters within
+    one year at 100k: 604 ms as a subquery, 150 ms as a condition, EXPLAIN ANALYZE in
+    docs/benchmarks.md), and the table's alias is the query's own, also inside
+    subqueries."""
 
     lookup_name = "document_matches"
 
@@ -150,11 +151,6 @@ def probe(words: list[str]) -> Probe:
     with connection.cursor() as cursor:
         cursor.execute("SELECT " + sql, params)
         return read_probe(cursor.fetchone()[0])
-
-
-def is_common(words: list[str]) -> bool:
-    """Do these words match more than COMMON_MATCHES letters?"""
-    return probe(words).common
 
 
 def text_match_q(

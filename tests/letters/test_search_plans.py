@@ -89,10 +89,10 @@ def test_the_probe_sends_a_word_in_most_letters_to_the_common_plan(
     in_letters = Letter.objects.filter(search.text_match_q(words)).count()
     assert in_letters > 50
     monkeypatch.setattr(search, "COMMON_MATCHES", in_letters - 1)
-    assert search.is_common(words)
+    assert search.probe(words).common
     assert plan(ordered(client, {"search": "extradition"})[1]) == {"common"}
     monkeypatch.setattr(search, "COMMON_MATCHES", in_letters)
-    assert not search.is_common(words)
+    assert not search.probe(words).common
     assert plan(ordered(client, {"search": "extradition"})[1]) == {"rare"}
 
 
