@@ -1,10 +1,13 @@
 """Import a data package (a folder or its zip) into an empty archive.
 
-The package is checked before anything is written: its resources and fields must be
-the ones fields.py specifies, and frictionless must find it valid (types, constraints,
-foreign keys, bytes and hashes). The records are then created in one transaction, so a
-failure leaves the database as it was. Timestamps are restored from the package, so
-export -> import -> export gives identical files.
+Nothing is kept unless the package is ours and valid: its resources and fields must be
+the ones fields.py specifies (checked first), and frictionless must find it valid
+(types, constraints, foreign keys, bytes and hashes). The records are created in one
+transaction, committed only once frictionless's verdict is in and empty; a refusal or
+any failure leaves the database as it was. A large package is validated in worker
+processes while the rows are loaded (at 100k letters each takes about as long as the
+other); a small one is validated before the load starts. Timestamps are restored from
+the package, so export -> import -> export gives identical files.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from pathlib import Path
 
 from django.db import transaction
 
-from datapackage import build
+from datapackage import build, validation
 from datapackage.fields import RESOURCES
 from letters import bulk, footprint, models
 from letters.vocabularies import ReviewStatus
@@ -73,8 +76,9 @@ def _descriptor_folder(folder: Path) -> Path:
     raise ImportRefused(f"{folder}: no {build.DESCRIPTOR} found")
 
 
-def check(folder: Path) -> dict:
-    """Refuse a package that is not ours or not valid; return its descriptor."""
+def check_structure(folder: Path) -> dict:
+    """Refuse a package that is not ours (resources, paths, fields, files, declared
+    bytes and hashes); return its descriptor. Frictionless checks the content."""
     try:
         descriptor = json.loads((folder / build.DESCRIPTOR).read_text("utf-8"))
     except (OSError, ValueError) as exc:
@@ -110,7 +114,10 @@ def check(folder: Path) -> dict:
             raise ImportRefused(
                 f"resource {given.get('name')!r}: its bytes and hash are required"
             )
-    errors = build.validate(folder)
+    return descriptor
+
+
+def refuse_invalid(errors: list[dict]) -> None:
     if errors:
         raise ImportRefused(
             str(build.PackageInvalid(errors)).replace(
@@ -118,7 +125,6 @@ def check(folder: Path) -> dict:
                 "the data package is invalid",
             )
         )
-    return descriptor
 
 
 def _rows(folder: Path, name: str) -> Iterator[dict]:
@@ -191,13 +197,31 @@ def _empty_archive_check() -> None:
 def import_package(path: Path | str) -> dict[str, int]:
     """Check and import; returns the number of rows loaded per resource."""
     with opened(Path(path)) as folder:
-        check(folder)
-        with transaction.atomic(), _keep_timestamps():
-            _empty_archive_check()
-            with bulk.search_index_deferred():
-                counts = _load(folder)
-                # Bulk inserts send no signals: compute every footprint at once.
-                footprint.refresh(everything=True)
+        check_structure(folder)
+        with validation.Validation(folder) as verdict:
+            if verdict.finished:  # a small package: validated before the load
+                refuse_invalid(verdict.errors())
+            try:
+                with transaction.atomic(), _keep_timestamps():
+                    _empty_archive_check()
+                    with bulk.search_index_deferred():
+                        counts = _load(folder)
+                        # Bulk inserts send no signals: every footprint at once.
+                        footprint.refresh(everything=True)
+                    # Commit only what frictionless finds valid; a refusal here
+                    # rolls the whole load back.
+                    refuse_invalid(verdict.errors())
+            except ImportRefused:
+                raise
+            except Exception as exc:
+                # The rows were read while frictionless was still at them: a package
+                # it finds invalid can break the load first (an unknown key, a
+                # position that is not a number). Its errors say what is wrong.
+                try:
+                    refuse_invalid(verdict.errors())
+                except ImportRefused as refused:
+                    raise refused from exc
+                raise
         bulk.refresh_statistics()
         return counts
 

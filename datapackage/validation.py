@@ -7,7 +7,8 @@ schema, constraints, primary and foreign keys against the other resources, bytes
 hash), so large packages are spread over a process pool, biggest files first. At 100k
 letters the resources take 0.1-85 s each (signatories being the long pole); two
 processes validate the whole package in the time of the largest resource plus what
-the second worker does meanwhile.
+the second worker does meanwhile. ``Validation`` starts them and returns at once, so
+the import loads rows while frictionless reads them; ``validate`` waits.
 
 This module imports nothing from Django: pool workers are fresh interpreters
 (``spawn``), which is safe from any caller, threads or open connections included.
@@ -75,28 +76,84 @@ def validate(folder: Path, *, workers: int | None = None) -> list[dict]:
     hashes. Returns the errors (empty when valid), package-level ones first, then by
     resource in the descriptor's order. ``workers`` forces the number of processes
     (1: all in this process); by default, one per CPU once the data is large."""
-    folder = Path(folder)
-    try:
-        names, total = _plan(folder)
-    except (OSError, ValueError, AttributeError, TypeError):
-        return _resource_errors(str(folder), None)  # frictionless names the fault
-    if not names or len(names) != len(set(names)) or None in names:
-        return _resource_errors(str(folder), None)
-    if workers is None:
-        big = total >= PARALLEL_BYTES
-        workers = min(os.cpu_count() or 1, len(names)) if big else 1
-    if workers <= 1:
-        return _resource_errors(str(folder), None)
-    with ProcessPoolExecutor(
-        max_workers=workers, mp_context=get_context("spawn")
-    ) as pool:
-        results = dict(
-            zip(
-                names,
-                pool.map(_resource_errors, [str(folder)] * len(names), names),
-                strict=True,
-            )
+    with Validation(folder, workers=workers) as running:
+        return running.errors()
+
+
+class Validation:
+    """Frictionless's verdict on a package folder, worked out in worker processes
+    while the caller goes on (the import loads the rows meanwhile, in a transaction it
+    commits only once ``errors()`` is empty). A small package is validated at once, in
+    this process, before the constructor returns (``finished`` is then true). Leaving
+    the ``with`` block before the verdict stops the workers."""
+
+    def __init__(self, folder: Path, *, workers: int | None = None):
+        self.folder = Path(folder)
+        self._errors: list[dict] | None = None
+        self._pool: ProcessPoolExecutor | None = None
+        try:
+            names, total = _plan(self.folder)
+        except (OSError, ValueError, AttributeError, TypeError):
+            names, total = [], 0  # frictionless names the fault
+        if not names or len(names) != len(set(names)) or None in names:
+            self._errors = _resource_errors(str(self.folder), None)
+            return
+        if workers is None:
+            big = total >= PARALLEL_BYTES
+            workers = min(os.cpu_count() or 1, len(names)) if big else 1
+        if workers <= 1:
+            self._errors = _resource_errors(str(self.folder), None)
+            return
+        self._pool = ProcessPoolExecutor(
+            max_workers=workers, mp_context=get_context("spawn")
         )
+        # Submitted largest first, so the long pole starts at once.
+        self._futures = {
+            name: self._pool.submit(_resource_errors, str(self.folder), name)
+            for name in names
+        }
+
+    @property
+    def finished(self) -> bool:
+        return self._errors is not None
+
+    def errors(self) -> list[dict]:
+        """The errors, waiting for the workers if they are still at it."""
+        if self._errors is None:
+            results = {name: f.result() for name, f in self._futures.items()}
+            self._pool.shutdown()
+            self._pool = None
+            self._errors = _combined(self.folder, results)
+        return self._errors
+
+    def cancel(self) -> None:
+        """Stop the workers (the caller gave up: a refusal or an interruption)."""
+        pool, self._pool = self._pool, None
+        if pool is None:
+            return
+        # Running resources would otherwise run to their end (tens of seconds at
+        # 100k letters) and hold the interpreter's exit. Python 3.14 has
+        # terminate_workers(); before it, the pool's own process table (which
+        # shutdown() forgets, so it is read first).
+        terminate = getattr(pool, "terminate_workers", None)
+        if terminate is not None:
+            terminate()
+            return
+        processes = list((getattr(pool, "_processes", None) or {}).values())
+        pool.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            process.terminate()
+
+    def __enter__(self) -> Validation:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.cancel()
+
+
+def _combined(folder: Path, results: dict[str, list[dict]]) -> list[dict]:
+    """Each worker's errors, package-level ones once and first, then by resource in
+    the descriptor's order."""
     package_level: list[dict] = []
     by_resource: dict[str, list[dict]] = {}
     for name, errors in results.items():

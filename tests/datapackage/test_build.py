@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 from django.core.management import CommandError, call_command
 
-from datapackage import build, fields, load
+from datapackage import build, fields, load, validation
 from letters import footprint
 from letters.models import Letter, Person
 from tests.factories import LetterFactory, PersonFactory, SignatoryFactory
@@ -404,9 +404,15 @@ def _edit(folder: Path, resource: str, old: str, new: str) -> None:
         (lambda f: (f / "datapackage.json").write_text("{not json"), "JSON"),
     ],
 )
+@pytest.mark.parametrize("while_loading", [False, True], ids=["before", "while"])
 def test_an_invalid_package_is_refused_and_nothing_is_written(
-    published, empty_archive, tmp_path, damage, expected
+    published, empty_archive, tmp_path, monkeypatch, damage, expected, while_loading
 ):
+    """Small packages are validated before the load, large ones while it runs (the
+    seed package stands for a large one once the threshold is 0): either way the
+    refusal names the fault and the rows already loaded are rolled back."""
+    if while_loading:
+        monkeypatch.setattr(validation, "PARALLEL_BYTES", 0)
     folder = _copy(published, tmp_path)
     damage(folder)
     with pytest.raises(load.ImportRefused) as exc:
@@ -414,6 +420,72 @@ def test_an_invalid_package_is_refused_and_nothing_is_written(
     assert expected in str(exc.value)
     assert Letter.objects.count() == 0
     assert Person.objects.count() == 0
+
+
+def _record_order(monkeypatch) -> list[str]:
+    """What import_package does, in order: each load, each ask for the verdict
+    (and whether it was in at that moment)."""
+    events = []
+    real_load, real_errors = load._load, validation.Validation.errors
+
+    def spy_load(folder):
+        events.append("load")
+        return real_load(folder)
+
+    def spy_errors(self):
+        events.append("verdict")
+        return real_errors(self)
+
+    monkeypatch.setattr(load, "_load", spy_load)
+    monkeypatch.setattr(validation.Validation, "errors", spy_errors)
+    return events
+
+
+def test_a_small_package_is_validated_before_the_load(
+    published, empty_archive, monkeypatch
+):
+    events = _record_order(monkeypatch)
+    load.import_package(published.path)
+    assert events == ["verdict", "load", "verdict"]  # the second is the cached one
+
+
+def test_a_large_package_is_loaded_while_frictionless_validates_it(
+    published, empty_archive, monkeypatch
+):
+    monkeypatch.setattr(validation, "PARALLEL_BYTES", 0)
+    events = _record_order(monkeypatch)
+    counts = load.import_package(published.path)
+    assert events == ["load", "verdict"]
+    assert counts["letters"] == Letter.objects.count() == 5
+
+
+def test_a_load_broken_by_invalid_rows_reports_frictionless_errors(
+    published, empty_archive, tmp_path, monkeypatch
+):
+    """An unknown person breaks the load (its key has no id) before frictionless is
+    done: the refusal gives frictionless's words, and the load's error as cause."""
+    monkeypatch.setattr(validation, "PARALLEL_BYTES", 0)
+    folder = _copy(published, tmp_path)
+    _edit(folder, "signatories", ",jonas-fernandez,", ",nobody,")
+    _rehash(folder)
+    with pytest.raises(load.ImportRefused, match="signatories: row 15") as exc:
+        load.import_package(folder)
+    assert isinstance(exc.value.__cause__, KeyError)
+    assert Letter.objects.count() == 0
+
+
+def test_a_load_failure_of_a_valid_package_is_not_disguised(
+    published, empty_archive, monkeypatch
+):
+    monkeypatch.setattr(validation, "PARALLEL_BYTES", 0)
+
+    def broken(**kwargs):
+        raise RuntimeError("footprint failed")
+
+    monkeypatch.setattr(footprint, "refresh", broken)
+    with pytest.raises(RuntimeError, match="footprint failed"):
+        load.import_package(published.path)
+    assert Letter.objects.count() == 0
 
 
 def test_the_import_command_reports_a_refusal(published, empty_archive, tmp_path):

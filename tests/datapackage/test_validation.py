@@ -2,7 +2,10 @@
 errors, in the same order, naming the same resource, row and field."""
 
 import json
+import multiprocessing
 import shutil
+import signal
+import time
 
 import pytest
 
@@ -79,3 +82,27 @@ def test_large_packages_use_the_pool_by_default(folder, monkeypatch):
     assert validation.validate(folder) == []
     assert len(seen) == 1
     assert seen[0] >= 1
+
+
+def test_leaving_before_the_verdict_stops_the_workers(folder):
+    """An import refused early (a non-empty archive) must not wait for frictionless
+    to finish, nor leave its workers running."""
+    with validation.Validation(folder, workers=2) as running:
+        assert not running.finished
+        workers = [p for p in multiprocessing.active_children() if p.is_alive()]
+        assert workers
+    deadline = time.monotonic() + 10
+    while any(p.is_alive() for p in workers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    # stopped, not left to finish: a worker spends its first half-second importing
+    # frictionless, and one that finished would have exited with 0
+    assert [p.exitcode for p in workers] == [-signal.SIGTERM] * len(workers)
+
+
+def test_the_verdict_waits_for_the_workers(folder):
+    _replace(folder, "letters", ",letter,", ",memo,")
+    with validation.Validation(folder, workers=2) as running:
+        errors = running.errors()
+        assert running.finished
+    assert any(e["resource"] == "letters" and e["field"] == "kind" for e in errors)
+    assert running.errors() is errors
