@@ -174,11 +174,6 @@ def _bulk(model, objects: Iterable) -> list:
     return list(_created(model, objects))
 
 
-def _keys(model, objects: Iterable, key: str) -> dict:
-    """Each new record's `key` -> id, without holding the records."""
-    return {getattr(o, key): o.pk for o in _created(model, objects)}
-
-
 def _empty_archive_check() -> None:
     counts = {
         "letters": models.Letter.objects.count(),
@@ -205,7 +200,11 @@ def import_package(path: Path | str) -> dict[str, int]:
                 with transaction.atomic(), _keep_timestamps():
                     _empty_archive_check()
                     with bulk.search_index_deferred():
-                        counts = _load(folder)
+                        # The letters' plain indexes (dates, status, PostgreSQL's
+                        # search index) are built once the rows are in; the
+                        # footprint's counts read them.
+                        with bulk.indexes_deferred(models.Letter):
+                            counts = _load(folder)
                         # Bulk inserts send no signals: every footprint at once.
                         footprint.refresh(everything=True)
                     # Commit only what frictionless finds valid; a refusal here
@@ -343,8 +342,10 @@ def _load(folder: Path) -> dict[str, int]:
             letter.refresh_derived()
             yield _stamp(letter, r)
 
-    letter_ids = _keys(models.Letter, letters(), "identifier")
-    counts["letters"] = len(letter_ids)
+    counts["letters"] = bulk.insert_rows(
+        models.Letter, *bulk.instance_rows(models.Letter, letters())
+    )
+    letter_ids = dict(models.Letter.objects.values_list("identifier", "pk"))
 
     memberships = []
     for r in _rows(folder, "memberships"):
