@@ -151,15 +151,17 @@ def _refresh_organisation_visibility(registry) -> None:
 def refresh(
     *, persons: Iterable[int] | None = None, organisations: Iterable[int] | None = None,
     letters: Iterable[int] | None = None, everything: bool = False,
-    registry=global_apps,
+    names: bool = True, registry=global_apps,
 ) -> None:  # fmt: skip
     """Recompute the footprint of these persons and organisations and the names in the
     search document of these letters (all of them with ``everything``). Run inside the
     transaction that changed them. Migrations pass their own ``registry``; the names
-    column exists from migration 0008 on, which fills it itself."""
+    column exists from migration 0008 on, which fills it itself. ``names=False``
+    leaves the names alone: a bulk loader that wrote them exactly (the import on
+    SQLite)."""
     if everything:
         _analyze()
-    if registry is global_apps and (everything or letters):
+    if names and registry is global_apps and (everything or letters):
         search.refresh_names(None if everything else letters)
     if everything or persons:
         ids = None if everything else persons
