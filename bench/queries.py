@@ -56,24 +56,39 @@ def info() -> dict:
     }
 
 
+RETRIES = 2  # after a 503 of the statement time limit
+
+
 def counts(urls: dict, timed: bool = False) -> dict:
+    """{scenario: queries} (with --timed, [queries, ms]). A request the statement time
+    limit cut (503) is a bounded answer, not a failure: it is asked again, at most
+    RETRIES times (on PostgreSQL the first search of a year right after the bench's
+    package stages reads ~120 MB of stored documents from disk: 1.8 s for the count
+    alone), and the number of 503s is reported under "_time_limited"."""
     import time
 
     client = Client()
-    out = {}
+    out: dict = {}
+    limited: dict[str, int] = {}
     for name, url in urls.items():
         best = float("inf")
-        for _ in range(4 if timed else 1):
-            with CaptureQueriesContext(connection) as ctx:
-                started = time.perf_counter()
-                response = client.get(url)
-                if hasattr(response, "streaming_content"):
-                    b"".join(response.streaming_content)
-                elapsed = time.perf_counter() - started
+        for attempt in range(4 if timed else 1):
+            for _retry in range(RETRIES + 1):
+                with CaptureQueriesContext(connection) as ctx:
+                    started = time.perf_counter()
+                    response = client.get(url)
+                    if hasattr(response, "streaming_content"):
+                        b"".join(response.streaming_content)
+                    elapsed = time.perf_counter() - started
+                if response.status_code != 503:
+                    break
+                limited[name] = limited.get(name, 0) + 1
             assert response.status_code == 200, (url, response.status_code)
-            best = min(best, elapsed) if _ else best  # the first run warms up
+            best = min(best, elapsed) if attempt else best  # the first run warms up
         queries = len(ctx.captured_queries)
         out[name] = [queries, round(best * 1000, 1)] if timed else queries
+    if limited:
+        out["_time_limited"] = limited
     return out
 
 
