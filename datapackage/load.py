@@ -27,7 +27,7 @@ from django.db import connection, transaction
 
 from datapackage import build, validation
 from datapackage.fields import RESOURCES
-from letters import bulk, footprint, models
+from letters import bulk, footprint, models, search
 from letters.vocabularies import ReviewStatus
 
 BATCH = 1000
@@ -384,22 +384,30 @@ def _load(folder: Path) -> dict[str, int]:
     return counts
 
 
+# The package's role files by table, for the names the letters carry.
+_ROLE_FILES = {
+    models.Signatory._meta.db_table: "signatories",
+    models.Addressee._meta.db_table: "addressees",
+    models.Mention._meta.db_table: "mentions",
+    models.Issuer._meta.db_table: "issuing_organisations",
+}
+
+
 def _names_by_letter(folder: Path, persons: dict, organisations: dict) -> dict:
     """Each letter's ``names_text`` (letters.search), from the package's role rows:
-    the folded names of the persons and organisations it involves, each once, in
-    code point order. Written with the letter, it spares a second write of every
-    letter once the roles are in (on PostgreSQL that rewrite recomputes each stored
-    search document: 51 s at 100k letters). SQLite sorts the same way; on
-    PostgreSQL the footprint's names pass still compares every letter with its
-    roles and rewrites any that differ (a database collating otherwise than by code
-    point). Tests check the names against the roles after an import."""
-    found: dict[str, set[str]] = defaultdict(set)
-    for resource, named in (
-        ("signatories", ("person", "organisation")),
-        ("addressees", ("person", "organisation")),
-        ("mentions", ("person", "organisation")),
-        ("issuing_organisations", ("organisation",)),
-    ):
+    the folded names of the persons and organisations named in the columns
+    ``search.name_sources()`` lists, as ``search.names_document`` writes them.
+    Written with the letter, it spares a second write of every letter once the roles
+    are in (on PostgreSQL that rewrite recomputes each stored search document: 51 s
+    at 100k letters). SQLite sorts the same way; on PostgreSQL the footprint's names
+    pass still compares every letter with its roles and rewrites any that differ (a
+    database collating otherwise than by code point). Tests check the names against
+    the roles after an import."""
+    by_file: dict[str, list[str]] = defaultdict(list)
+    for table, column in search.name_sources():
+        by_file[_ROLE_FILES[table]].append(column.removesuffix("_id"))
+    found: dict[str, list[str]] = defaultdict(list)
+    for resource, named in by_file.items():
         path = folder / f"data/{resource}.csv"
         with path.open(encoding="utf-8", newline="") as fh:
             rows = csv.reader(fh)
@@ -413,8 +421,8 @@ def _names_by_letter(folder: Path, persons: dict, organisations: dict) -> dict:
                 letter = found[row[letter_at]]
                 for at, table in columns:
                     if row[at]:
-                        letter.add(table[row[at]])
-    return {letter: " | ".join(sorted(texts)) for letter, texts in found.items()}
+                        letter.append(table[row[at]])
+    return {letter: search.names_document(texts) for letter, texts in found.items()}
 
 
 def _load_roles(folder, counts, letter_ids, person_ids, org_ids) -> None:

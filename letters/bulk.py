@@ -4,7 +4,8 @@ A million role rows through `bulk_create` cost a model instance, a field pre-sav
 an SQL compilation each (~9,000 rows/s at 100k letters). Loaders that have already
 checked their rows (the synthetic corpus, a data package frictionless has validated)
 insert them here instead: no model instances, no signals, no history. Callers refresh
-the stored footprint and searched names afterwards (`footprint.refresh`).
+the stored footprint and searched names afterwards (`footprint.refresh`; the import
+writes the names with its letters and, on SQLite, skips that part).
 """
 
 from __future__ import annotations

@@ -43,6 +43,23 @@ _ROLE_NAMES = (
 )
 
 
+NAMES_SEPARATOR = " | "
+
+
+def names_document(texts: Iterable[str]) -> str:
+    """A letter's ``names_text`` from its names, each once, in code point order (the
+    order of SQLite's and of a C-collated PostgreSQL's ORDER BY; the names pass
+    rewrites any letter a database orders otherwise)."""
+    return NAMES_SEPARATOR.join(sorted(set(texts)))
+
+
+def name_sources() -> list[tuple[str, str]]:
+    """(role table, its column) pairs whose persons and organisations a letter's
+    names carry, from _ROLE_NAMES: bulk loaders computing the names outside the
+    database read the same columns."""
+    return [(role, column) for role, _named, column in _ROLE_NAMES]
+
+
 def _names_union(select: str, where: str) -> str:
     """One SELECT per role and named table, UNIONed (each name once)."""
     return "\nUNION ".join(
@@ -62,9 +79,9 @@ _RANGE_NAMES = _names_union(
 RANGE = 5000  # letters per statement of a whole-archive refresh or check
 _AGGREGATE = {
     # Sorted, so the document does not depend on the order rows were written in.
-    "sqlite": "SELECT COALESCE(group_concat(t, ' | '), '') FROM "
+    "sqlite": f"SELECT COALESCE(group_concat(t, '{NAMES_SEPARATOR}'), '') FROM "
     "(SELECT t FROM ({names}) ORDER BY t)",
-    "postgresql": "SELECT COALESCE(string_agg(t, ' | ' ORDER BY t), '') "
+    "postgresql": f"SELECT COALESCE(string_agg(t, '{NAMES_SEPARATOR}' ORDER BY t), '') "
     "FROM ({names}) n",
 }
 # The whole document on PostgreSQL: a stored generated tsvector column of the letters
@@ -227,7 +244,7 @@ def _stale(conn) -> Iterable[tuple[int, str, str]]:
                 bounds,
             )
             for pk, identifier, stored in cursor.fetchall():
-                expected = " | ".join(names.get(pk, ()))
+                expected = NAMES_SEPARATOR.join(names.get(pk, ()))
                 if stored != expected:
                     yield pk, identifier, expected
 
