@@ -40,7 +40,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.db.models.signals import post_delete, post_save, pre_save
 
-from letters import search
+from letters import cards, search
 
 PUBLISHED = "published"
 PERSON_COUNTS = {
@@ -153,16 +153,19 @@ def refresh(
     letters: Iterable[int] | None = None, everything: bool = False,
     names: bool = True, registry=global_apps,
 ) -> None:  # fmt: skip
-    """Recompute the footprint of these persons and organisations and the names in the
-    search document of these letters (all of them with ``everything``). Run inside the
-    transaction that changed them. Migrations pass their own ``registry``; the names
-    column exists from migration 0008 on, which fills it itself. ``names=False``
-    leaves the names alone: a bulk loader that wrote them exactly (the import on
-    SQLite)."""
+    """Recompute the footprint of these persons and organisations, and the names in the
+    search document and the card of these letters (the names of all of them with
+    ``everything``; the bulk loaders build the cards after their commit, see
+    letters.cards). Run inside the transaction that changed them. Migrations pass
+    their own ``registry``; the names column exists from migration 0008 on, which
+    fills it itself. ``names=False`` leaves the names alone: a bulk loader that wrote
+    them exactly (the import on SQLite)."""
     if everything:
         _analyze()
     if names and registry is global_apps and (everything or letters):
         search.refresh_names(None if everything else letters)
+    if registry is global_apps and letters and not everything:
+        cards.rebuild(letters)
     if everything or persons:
         ids = None if everything else persons
         _refresh_counts(registry, "Person", PERSON_COUNTS, "person", ids)
@@ -271,10 +274,19 @@ def _previous(sender, instance, fields) -> dict:
     return sender._default_manager.filter(pk=instance.pk).values(*fields).first() or {}
 
 
+# What a letter's card shows of the records it links to (letters.cards).
+SHOWN_ON_CARDS = {
+    "Person": ("key", "display_name"),
+    "Organisation": ("key", "name", "acronym"),
+    "Place": ("key", "name", "country"),
+}
+
+
 def _before_save(sender, instance, raw=False, **kwargs) -> None:
     fields = [f for f in ("letter_id", "person_id", "organisation_id", "status",
                           "parent_id", "search_text")
               if hasattr(instance, f)]  # fmt: skip
+    fields += SHOWN_ON_CARDS.get(sender.__name__, ())
     instance._footprint_before = _previous(sender, instance, fields) if fields else {}
 
 
@@ -288,6 +300,7 @@ def _role_changed(sender, instance, **kwargs) -> None:
 
 
 def _letter_changed(sender, instance, **kwargs) -> None:
+    _touch(letters={instance.pk})  # its card shows most of its fields
     before = getattr(instance, "_footprint_before", {})
     if kwargs.get("created") or before.get("status") == instance.status:
         return  # a new letter has no roles yet; other fields do not move the footprint
@@ -295,9 +308,15 @@ def _letter_changed(sender, instance, **kwargs) -> None:
 
 
 def _renamed(instance, **kwargs) -> bool:
+    """A new name for search, or a new key or name for the letters' cards."""
+    if kwargs.get("created"):
+        return False
     before = getattr(instance, "_footprint_before", {})
-    return not kwargs.get("created") and before.get("search_text") != (
-        instance.search_text
+    shown = SHOWN_ON_CARDS[instance.__class__.__name__]
+    return any(
+        before.get(field) != getattr(instance, field)
+        for field in ("search_text", *shown)
+        if hasattr(instance, field)
     )
 
 
@@ -319,6 +338,19 @@ def _organisation_saved(sender, instance, **kwargs) -> None:
     _touch(organisations={instance.pk}, letters=named)
 
 
+def _place_saved(sender, instance, **kwargs) -> None:
+    if _renamed(instance, **kwargs):
+        _touch(letters=instance.letters.values_list("pk", flat=True))
+
+
+def _letter_deleted(sender, instance, **kwargs) -> None:
+    """Its roles' deletion, just before, may have rebuilt its card (the letter still
+    existed then); the card must not outlive the letter."""
+    from letters.models import LetterCard
+
+    LetterCard.objects.filter(letter_id=instance.pk).delete()
+
+
 def connect_signals() -> None:
     from letters import models
 
@@ -329,6 +361,9 @@ def connect_signals() -> None:
         post_delete.connect(_role_changed, sender=model, dispatch_uid=f"fp-del-{model}")
     pre_save.connect(_before_save, sender=models.Letter, dispatch_uid="fp-pre-letter")
     post_save.connect(_letter_changed, sender=models.Letter, dispatch_uid="fp-letter")
+    post_delete.connect(
+        _letter_deleted, sender=models.Letter, dispatch_uid="fp-letter-deleted"
+    )
     # A saved person or organisation may carry stale footprint values read before a
     # concurrent refresh; recomputing them after the save puts the truth back. A new
     # name also rewrites the search document of the letters that involve them.
@@ -340,6 +375,8 @@ def connect_signals() -> None:
     post_save.connect(
         _organisation_saved, sender=models.Organisation, dispatch_uid="fp-org"
     )
+    pre_save.connect(_before_save, sender=models.Place, dispatch_uid="fp-pre-place")
+    post_save.connect(_place_saved, sender=models.Place, dispatch_uid="fp-place")
 
 
 # --- checking ------------------------------------------------------------------------

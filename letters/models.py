@@ -995,3 +995,24 @@ class Mention(Timestamped):
 
     def __str__(self) -> str:
         return str(self.person or self.organisation)
+
+
+class LetterCard(models.Model):
+    """A letter's list representation, serialized once (derived, never curated).
+
+    The JSON of LetterSerializer for the letter, with site-relative URLs; the letters
+    list embeds it as it is instead of attaching and serializing the letter's roles on
+    every request (see letters.cards). Exact or absent: every write that changes what
+    the card shows rebuilds it in the same transaction, and a letter without a card is
+    serialized live, so a missing card costs time, never correctness."""
+
+    letter = models.OneToOneField(
+        Letter, on_delete=models.CASCADE, primary_key=True, related_name="card"
+    )
+    body = models.TextField()
+
+    class Meta:
+        verbose_name = "letter card"
+
+    def __str__(self) -> str:
+        return f"card of letter {self.letter_id}"

@@ -9,7 +9,10 @@ import orjson
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.utils import encoders
 
+from letters.cards import Card
+
 MULTI_SEPARATOR = " | "
+_drf_default = encoders.JSONEncoder().default
 
 
 class FastJSONRenderer(JSONRenderer):
@@ -20,8 +23,13 @@ class FastJSONRenderer(JSONRenderer):
     indent=`) stays with DRF. As DRF does, U+2028/U+2029 are escaped so the output
     is also valid JavaScript."""
 
-    _fallback = encoders.JSONEncoder().default
     _options = orjson.OPT_PASSTHROUGH_DATETIME
+
+    @staticmethod
+    def _fallback(value):
+        if isinstance(value, Card):  # a stored letter card: embedded unparsed
+            return orjson.Fragment(value.json)
+        return _drf_default(value)
 
     def render(self, data, accepted_media_type=None, renderer_context=None):
         if data is None:

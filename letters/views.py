@@ -21,7 +21,7 @@ from drf_spectacular.utils import (
 from rest_framework import viewsets
 from rest_framework.exceptions import ValidationError
 
-from letters import facets, filters, serializers
+from letters import cards, facets, filters, serializers
 from letters.models import Addressee, Letter, Membership, Organisation, Person, Place
 from letters.pagination import ArchivePagination
 from letters.querysets import PUBLISHED, attach_roles
@@ -278,17 +278,43 @@ class LetterViewSet(ArchiveViewSet):
 
     def get_queryset(self):
         letters = Letter.objects
-        queryset = (
-            letters.for_api() if self.action == "retrieve" else letters.for_api_list()
-        )
+        if self.action == "retrieve":
+            queryset = letters.for_api()
+        else:
+            queryset = letters.for_api_list()
+            if self.embeds_cards():
+                queryset = queryset.select_related("card")
         return queryset.order_by("date_earliest", "identifier")
+
+    def embeds_cards(self) -> bool:
+        """A page embeds the letters' stored cards (letters.cards); the CSV stream
+        serializes live, as it always did."""
+        renderer = getattr(self.request, "accepted_renderer", None)
+        return self.action == "list" and getattr(renderer, "format", None) != "csv"
 
     def prepare_rows(self, rows):
         return attach_roles(rows)
 
     def paginate_queryset(self, queryset):
         page = super().paginate_queryset(queryset)
-        return attach_roles(page) if page is not None else None
+        if page is None:
+            return None
+        # Roles only for the letters that have no card to embed.
+        attach_roles(letter for letter in page if cards.of(letter) is None)
+        return page
+
+    def page_data(self, page) -> list:
+        """The page's letters: each stored card as it is, with the request's origin
+        in its URLs, and the letters without one serialized live."""
+        if not self.embeds_cards():
+            return self.get_serializer(page, many=True).data
+        origin = cards.origin(self.request)
+        live = [letter for letter in page if cards.of(letter) is None]
+        serialized = iter(self.get_serializer(live, many=True).data if live else ())
+        return [
+            next(serialized) if body is None else cards.Card(body, origin)
+            for body in map(cards.of, page)
+        ]
 
     def get_object(self):
         letter = super().get_object()
@@ -306,7 +332,7 @@ class LetterViewSet(ArchiveViewSet):
         requested, size = self.facet_request(request)
         queryset = self.filter_queryset(self.get_queryset())
         page = self.paginate_queryset(queryset)
-        data = self.get_serializer(page, many=True).data
+        data = self.page_data(page)
         facet_data = facets.compute(queryset, requested, size) if requested else None
         return self.paginator.get_paginated_response(data, facets=facet_data)
 

@@ -365,6 +365,19 @@ def test_import_reproduces_the_public_records(
     )
 
 
+def test_the_import_command_builds_the_cards_after_its_commit(
+    published, empty_archive, capsys
+):
+    from letters import cards
+    from letters.models import LetterCard
+
+    assert not LetterCard.objects.exists()
+    call_command("import_datapackage", str(published.path))
+    assert "Built 5 letter cards" in capsys.readouterr().out
+    assert LetterCard.objects.count() == 5
+    assert cards.drift() == ([], 0)
+
+
 def test_import_into_a_non_empty_archive_is_refused(published):
     with pytest.raises(load.ImportRefused, match="not empty"):
         load.import_package(published.path)

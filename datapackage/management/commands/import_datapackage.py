@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
 
 from datapackage import load, state
+from letters import cards
 
 
 class Command(BaseCommand):
@@ -18,6 +19,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("path", type=Path, help="Package folder or zip file.")
+        cards.add_arguments(parser)
 
     def handle(self, *args, **options):
         try:
@@ -36,3 +38,4 @@ class Command(BaseCommand):
                 f"Imported {counts['letters']} letters from {options['path']}."
             )
         )
+        cards.build_after_load(self, options)

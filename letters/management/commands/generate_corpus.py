@@ -11,7 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError, connection
 
 from datapackage import state
-from letters import synthetic
+from letters import cards, synthetic
 
 
 class Command(BaseCommand):
@@ -35,6 +35,7 @@ class Command(BaseCommand):
             action="store_true",
             help="Delete an existing synthetic corpus first.",
         )
+        cards.add_arguments(parser)
 
     def handle(self, *args, **options):
         if not 1 <= options["letters"] <= 10_000_000:
@@ -78,3 +79,4 @@ class Command(BaseCommand):
                 f"memberships in {elapsed:.1f} s (seed {options['seed']})."
             )
         )
+        cards.build_after_load(self, options)
