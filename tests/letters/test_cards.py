@@ -321,3 +321,50 @@ def test_an_unrelated_save_rebuilds_nothing(db):
         place.country = "FR"
         place.save()
     assert not any("letters_lettercard" in q["sql"] for q in queries)
+
+
+@pytest.mark.postgresql
+@pytest.mark.django_db(transaction=True)
+def test_a_rebuild_waits_for_a_concurrent_rename_and_reads_it():
+    """Two committed transactions on PostgreSQL: a rename that has not committed yet
+    holds its letters' rows; a rebuild of the same card waits for it, then reads the
+    new name, instead of writing a card from the rows as they were."""
+    import threading
+    import time
+
+    signatory = factories.SignatoryFactory(letter__status="published")
+    letter, person = signatory.letter, signatory.person
+    renamed, release, failures = threading.Event(), threading.Event(), []
+
+    def in_thread(work):
+        def run():
+            try:
+                work()
+            except Exception as exc:  # reported by the assertions below
+                failures.append(exc)
+            finally:
+                connection.close()
+
+        thread = threading.Thread(target=run)
+        thread.start()
+        return thread
+
+    def rename():
+        with transaction.atomic():
+            same = Person.objects.get(pk=person.pk)
+            same.display_name = "Renamed Concurrently"
+            same.save()
+            renamed.set()
+            assert release.wait(10)
+
+    renaming = in_thread(rename)
+    assert renamed.wait(10)
+    rebuilding = in_thread(lambda: cards.rebuild([letter.pk]))
+    time.sleep(0.5)
+    assert rebuilding.is_alive()  # waiting for the rename's row locks
+    release.set()
+    renaming.join(10)
+    rebuilding.join(10)
+    assert failures == []
+    assert "Renamed Concurrently" in LetterCard.objects.get(letter=letter).body
+    assert cards.drift() == ([], 0)
