@@ -31,6 +31,8 @@ import orjson
 from django.db import transaction
 from django.urls import get_script_prefix, set_script_prefix
 
+from letters import bulk
+
 CHUNK = 500  # letters per rebuild statement and transaction
 URL_KEY = '"url":"/'  # a URL in a card; never inside a JSON string, where " is \"
 
@@ -103,9 +105,9 @@ def rebuild(letter_ids: Iterable[int]) -> int:
             )
             cards = serialize(_letters(chunk))
             LetterCard.objects.filter(letter_id__in=chunk).delete()
-            LetterCard.objects.bulk_create(
-                [LetterCard(letter_id=pk, body=body) for pk, body in cards]
-            )
+            # COPY on PostgreSQL: bulk_create's array parameters escaped every quote
+            # of the JSON in Python (60% of a rebuild's time there).
+            bulk.insert_rows(LetterCard, ["letter_id", "body"], cards)
             written += len(cards)
     return written
 
