@@ -22,22 +22,31 @@ LIST_DEFERRED = (
     "transcription", "search_text", "names_text", "seed_snapshot", "notes",
     "created_at", "updated_at",
 )  # fmt: skip
+# Fields whose bulk update leaves the cards as they are.
+NOT_ON_CARDS = {*LIST_DEFERRED, "status", "synthetic"}
 
 
 class LetterQuerySet(models.QuerySet):
     def update(self, **kwargs):
-        """A bulk status change (publish these letters) moves the public footprint
-        of everyone the letters involve; no signal is sent, so refresh it here."""
-        if "status" not in kwargs:
+        """No signal is sent for a bulk update, so what it moves is refreshed here: a
+        status change (publish these letters) moves the public footprint of everyone
+        the letters involve, and a change to a field the letters' cards show
+        rebuilds their cards (letters.cards)."""
+        moves_footprint = "status" in kwargs
+        shown = set(kwargs) - NOT_ON_CARDS
+        if not moves_footprint and not shown:
             return super().update(**kwargs)
         from django.db import transaction
 
-        from letters import footprint
+        from letters import cards, footprint
 
         with transaction.atomic(using=self.db):
             ids = list(self.values_list("pk", flat=True))
             changed = super().update(**kwargs)
-            footprint.letters_changed(ids)
+            if moves_footprint:
+                footprint.letters_changed(ids)
+            if shown:
+                cards.rebuild(ids)
         return changed
 
     def published(self):

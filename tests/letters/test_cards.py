@@ -254,6 +254,22 @@ def test_a_rolled_back_rename_leaves_the_cards_as_they_were(seeded):
     assert dict(LetterCard.objects.values_list("letter_id", "body")) == before
 
 
+def test_a_bulk_update_of_a_shown_field_rebuilds_the_cards(client, db):
+    letters = factories.LetterFactory.create_batch(2, status="published")
+    ids = [letter.pk for letter in letters]
+    Letter.objects.filter(pk__in=ids).update(summary="Summarised in bulk")
+    _exact()
+    for letter in letters:
+        assert _shown(client, letter.identifier)["summary"] == "Summarised in bulk"
+
+
+def test_a_bulk_update_of_an_unshown_field_rebuilds_nothing(db):
+    letter = factories.LetterFactory(status="published")
+    with CaptureQueriesContext(connection) as queries:
+        Letter.objects.filter(pk=letter.pk).update(notes="curator's note")
+    assert not any("letters_lettercard" in q["sql"] for q in queries)
+
+
 def test_a_service_status_change_keeps_the_cards_exact(db, curator):
     letter = factories.LetterFactory(status="draft")
     factories.SignatoryFactory(letter=letter)
