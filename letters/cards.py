@@ -194,11 +194,10 @@ class Card(Mapping):
 
 
 def of(letter) -> str | None:
-    """The card selected with this letter (select_related("card")), or None."""
-    try:
-        return letter.card.body
-    except letter.__class__.card.RelatedObjectDoesNotExist:
-        return None
+    """The card selected with this letter (select_related("card")), or None: a
+    letter read without its card never costs a query here."""
+    card = letter._meta.get_field("card").get_cached_value(letter, default=None)
+    return None if card is None else card.body
 
 
 def add_arguments(parser) -> None:

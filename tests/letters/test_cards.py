@@ -88,6 +88,15 @@ def test_a_page_from_cards_runs_no_role_query(client, seeded):
     assert not any("letters_signatory" in q["sql"] for q in with_cards)
 
 
+def test_a_letter_read_without_its_card_costs_no_query(seeded):
+    letter = Letter.objects.get(identifier="adv-0001")
+    with CaptureQueriesContext(connection) as queries:
+        assert cards.of(letter) is None
+    assert len(queries) == 0
+    selected = Letter.objects.select_related("card").get(identifier="adv-0001")
+    assert cards.of(selected) == LetterCard.objects.get(letter=letter).body
+
+
 def test_indented_and_browsable_renderings_show_the_same_letters(client, seeded):
     compact = orjson.loads(_page(client))
     indented = client.get(LIST, HTTP_ACCEPT="application/json; indent=2")
