@@ -112,25 +112,14 @@ def rebuild(letter_ids: Iterable[int]) -> int:
     return written
 
 
-def missing_ids() -> list[int]:
-    from letters.models import Letter
-
-    return list(
-        Letter.objects.filter(card__isnull=True)
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
-
-
-def build_missing(progress=None) -> int:
+def build_missing() -> int:
     """Build every absent card, a chunk per transaction (the bulk loaders' step after
     their commit; `manage.py letter_cards`). Returns cards written."""
-    written = 0
-    for chunk in _chunks(missing_ids()):
-        written += rebuild(chunk)
-        if progress is not None:
-            progress(written)
-    return written
+    from letters.models import Letter
+
+    return rebuild(
+        Letter.objects.filter(card__isnull=True).values_list("pk", flat=True)
+    )
 
 
 def drift(limit: int = 20) -> tuple[list[str], int]:

@@ -304,10 +304,9 @@ class LetterViewSet(ArchiveViewSet):
         return page
 
     def page_data(self, page) -> list:
-        """The page's letters: each stored card as it is, with the request's origin
-        in its URLs, and the letters without one serialized live."""
-        if not self.embeds_cards():
-            return self.get_serializer(page, many=True).data
+        """The page's letters (a JSON or browsable page; CSV streams): each stored
+        card as it is, with the request's origin in its URLs, and the letters without
+        one serialized live."""
         origin = cards.origin(self.request)
         live = [letter for letter in page if cards.of(letter) is None]
         serialized = iter(self.get_serializer(live, many=True).data if live else ())
