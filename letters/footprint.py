@@ -274,19 +274,13 @@ def _previous(sender, instance, fields) -> dict:
     return sender._default_manager.filter(pk=instance.pk).values(*fields).first() or {}
 
 
-# What a letter's card shows of the records it links to (letters.cards).
-SHOWN_ON_CARDS = {
-    "Person": ("key", "display_name"),
-    "Organisation": ("key", "name", "acronym"),
-    "Place": ("key", "name", "country"),
-}
-
-
 def _before_save(sender, instance, raw=False, **kwargs) -> None:
+    from letters.serializers import REF_FIELDS  # (models import this module)
+
     fields = [f for f in ("letter_id", "person_id", "organisation_id", "status",
                           "parent_id", "search_text")
               if hasattr(instance, f)]  # fmt: skip
-    fields += SHOWN_ON_CARDS.get(sender.__name__, ())
+    fields += REF_FIELDS.get(sender.__name__, ())  # what the letters' cards show
     instance._footprint_before = _previous(sender, instance, fields) if fields else {}
 
 
@@ -309,10 +303,12 @@ def _letter_changed(sender, instance, **kwargs) -> None:
 
 def _renamed(instance, **kwargs) -> bool:
     """A new name for search, or a new key or name for the letters' cards."""
+    from letters.serializers import REF_FIELDS
+
     if kwargs.get("created"):
         return False
     before = getattr(instance, "_footprint_before", {})
-    shown = SHOWN_ON_CARDS[instance.__class__.__name__]
+    shown = REF_FIELDS[instance.__class__.__name__]
     return any(
         before.get(field) != getattr(instance, field)
         for field in ("search_text", *shown)

@@ -45,6 +45,15 @@ def _url(serializer, name: str, **kwargs) -> str:
     return template.replace(_SLOT, str(value))
 
 
+# The fields of a linked record that the refs below show (besides its id): a letter's
+# card shows them, so letters.footprint rebuilds the cards when one of them changes.
+REF_FIELDS = {
+    "Person": ("key", "display_name"),
+    "Organisation": ("key", "name", "acronym"),
+    "Place": ("key", "name", "country"),
+}
+
+
 def person_ref(serializer, obj) -> dict | None:
     if obj is None:
         return None

@@ -9,7 +9,7 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext, override_script_prefix
 from django.urls import reverse
 
-from letters import cards, services
+from letters import cards, serializers, services
 from letters.models import (
     Letter,
     LetterCard,
@@ -261,6 +261,28 @@ def test_a_rolled_back_rename_leaves_the_cards_as_they_were(seeded):
     with pytest.raises(RuntimeError):
         rename_then_fail()
     assert dict(LetterCard.objects.values_list("letter_id", "body")) == before
+
+
+@pytest.mark.parametrize(
+    ("model", "ref"),
+    [
+        ("Person", serializers.person_ref),
+        ("Organisation", serializers.organisation_ref),
+        ("Place", serializers.place_ref),
+    ],
+)
+def test_the_watched_fields_are_the_fields_each_ref_shows(model, ref):
+    """footprint rebuilds the cards when one of REF_FIELDS changes: they must be
+    exactly what the ref reads of the record (besides its id)."""
+    read = set()
+
+    class Recorder:
+        def __getattr__(self, name):
+            read.add(name)
+            return 1
+
+    ref(serializers.LetterSerializer(context={}), Recorder())
+    assert read - {"pk", "id"} == set(serializers.REF_FIELDS[model])
 
 
 def test_a_bulk_update_of_a_shown_field_rebuilds_the_cards(client, db):
