@@ -362,7 +362,7 @@ def _build_into(folder, target, make_zip, progress, before_validate) -> BuildRes
                 }
             )
         sources = _sources(scope)
-    latest = datetime.strptime(created, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    latest = datetime.strptime(created, validation.TIMESTAMP_FORMAT).replace(tzinfo=UTC)
     descriptor = {
         **PACKAGE,
         "homepage": settings.ARCHIVE_PUBLIC_URL,

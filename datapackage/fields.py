@@ -20,6 +20,7 @@ from django.db.models import CharField, F, Func
 from django.db.models.functions import Collate
 from django.db.models.sql.constants import MULTI
 
+from datapackage.validation import TIMESTAMP_FORMAT
 from letters import dates
 from letters.models import (
     Addressee,
@@ -121,7 +122,7 @@ class Field:
             "description": self.description,
         }
         if self.type == "datetime":
-            out["format"] = "%Y-%m-%dT%H:%M:%SZ"
+            out["format"] = TIMESTAMP_FORMAT
         constraints: dict = {}
         if self.required:
             constraints["required"] = True
@@ -188,7 +189,7 @@ def text(value) -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):
-        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return value.astimezone(UTC).strftime(TIMESTAMP_FORMAT)
     if isinstance(value, date):
         return value.isoformat()
     return str(value)

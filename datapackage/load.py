@@ -133,7 +133,7 @@ def _rows(folder: Path, name: str) -> Iterator[dict]:
 
 
 def _when(value: str) -> datetime:
-    return datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    return datetime.strptime(value, validation.TIMESTAMP_FORMAT).replace(tzinfo=UTC)
 
 
 @contextlib.contextmanager

@@ -10,6 +10,12 @@ processes validate the whole package in the time of the largest resource plus wh
 the second worker does meanwhile. ``Validation`` starts them and returns at once, so
 the import loads rows while frictionless reads them; ``validate`` waits.
 
+Every row of every table carries an ``updated`` timestamp, and frictionless reads
+those with ``datetime.strptime`` (5.4 us a cell, 1.6M cells at 100k letters). The
+``Timestamps`` plugin reads the same format in 1 us when the text is plain ASCII digits
+in place, and hands anything else to frictionless's own reader, so each cell gets the
+same value or the same error as without it.
+
 This module imports nothing from Django: pool workers are fresh interpreters
 (``spawn``), which is safe from any caller, threads or open connections included.
 """
@@ -18,20 +24,80 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import threading
 from concurrent.futures import ProcessPoolExecutor
+from datetime import datetime
 from multiprocessing import get_context
 from pathlib import Path
 
 DESCRIPTOR = "datapackage.json"
+# The one textual form of a timestamp in the package (datapackage.fields.text).
+TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+_TIMESTAMP = re.compile(
+    r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})Z"
+)
 # Below this many bytes of data one process is faster than starting workers (each
 # worker spends about half a second importing frictionless).
 PARALLEL_BYTES = 16 * 1024 * 1024
+
+
+def read_timestamp(cell: str) -> datetime | None:
+    """``datetime.strptime(cell, TIMESTAMP_FORMAT)`` for text in the package's own
+    form (ASCII digits, two per field, four for the year), None for text that is not
+    in that form (the caller falls back to strptime). A form that names no real
+    moment (a 31st of February, a 25th hour) raises ValueError, as strptime does."""
+    match = _TIMESTAMP.fullmatch(cell)
+    if match is None:
+        return None
+    return datetime(*map(int, match.groups()))
+
+
+_registered = False
+_registering = threading.Lock()
+
+
+def use_timestamps_plugin() -> None:
+    """Register the ``Timestamps`` plugin with frictionless (once per process)."""
+    global _registered
+    with _registering:
+        if _registered:
+            return
+        from frictionless import Plugin, fields, system
+
+        class TimestampField(fields.DatetimeField):
+            """frictionless's datetime field, with a fast path for TIMESTAMP_FORMAT."""
+
+            def create_value_reader(self):
+                stock = super().create_value_reader()
+                if self.format != TIMESTAMP_FORMAT:
+                    return stock
+
+                def value_reader(cell):
+                    if isinstance(cell, str):
+                        try:
+                            parsed = read_timestamp(cell)
+                        except ValueError:
+                            return None  # in the form, but no such moment
+                        if parsed is not None:
+                            return parsed
+                    return stock(cell)
+
+                return value_reader
+
+        class Timestamps(Plugin):
+            def select_field_class(self, type=None):
+                return TimestampField if type == "datetime" else None
+
+        system.register("letters_archive_timestamps", Timestamps())
+        _registered = True
 
 
 def _resource_errors(folder: str, name: str | None) -> list[dict]:
     """Errors of one resource (of the whole package with None), as plain dicts."""
     from frictionless import FrictionlessException, Package, system
 
+    use_timestamps_plugin()
     with system.use_context(trusted=False):
         try:
             package = Package(str(Path(folder) / DESCRIPTOR), basepath=folder)

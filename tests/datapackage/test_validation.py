@@ -106,3 +106,98 @@ def test_the_verdict_waits_for_the_workers(folder):
         assert running.finished
     assert any(e["resource"] == "letters" and e["field"] == "kind" for e in errors)
     assert running.errors() is errors
+
+
+# --- the timestamps plugin: frictionless's verdict on every cell, only sooner -------
+
+
+def _stock_and_fast_readers():
+    from frictionless import fields, system
+
+    validation.use_timestamps_plugin()
+    fast_class = system.select_field_class("datetime")
+    assert (
+        fast_class is not fields.DatetimeField
+    )  # the plugin is what frictionless uses
+    # Built directly: from_descriptor() would ask the system, so the plugin, again.
+    stock = fields.DatetimeField(name="updated", format=validation.TIMESTAMP_FORMAT)
+    fast = fast_class(name="updated", format=validation.TIMESTAMP_FORMAT)
+    assert type(stock) is fields.DatetimeField
+    assert type(fast) is fast_class
+    return stock.create_value_reader(), fast.create_value_reader()
+
+
+@pytest.mark.parametrize(
+    "cell",
+    [
+        "2026-11-23T18:27:59Z",
+        "1999-01-01T00:00:00Z",
+        "2024-02-29T23:59:59Z",  # a leap day
+        "2025-02-29T12:00:00Z",  # not a leap year
+        "2026-04-31T12:00:00Z",
+        "2026-13-01T12:00:00Z",
+        "2026-00-10T12:00:00Z",
+        "2026-11-00T12:00:00Z",
+        "2026-11-23T24:00:00Z",
+        "2026-11-23T18:60:00Z",
+        "2026-11-23T18:27:60Z",
+        "2026-11-23T18:27:61Z",
+        "0000-01-01T00:00:00Z",
+        "2026-1-5T1:2:3Z",  # strptime accepts single digits
+        "2026-11-23T18:27:59",
+        "2026-11-23T18:27:59+00:00",
+        "2026-11-23 18:27:59Z",
+        " 2026-11-23T18:27:59Z",
+        "2026-11-23T18:27:59Z ",
+        "2026-11-23T18:27:59z",
+        "٢٠٢٦-١١-٢٣T١٨:٢٧:٥٩Z",  # Arabic-Indic digits: strptime's \d takes them
+        "２０２６-11-23T18:27:59Z",  # fullwidth digits
+        "2026-11-23",
+        "",
+        "soon",
+    ],
+)
+def test_the_timestamp_reader_agrees_with_frictionless(cell):
+    stock, fast = _stock_and_fast_readers()
+    assert fast(cell) == stock(cell)
+
+
+def test_the_timestamp_reader_agrees_on_any_text():
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    stock, fast = _stock_and_fast_readers()
+    digit = st.sampled_from("0123456789٣６ ")
+    odd = st.lists(digit, min_size=0, max_size=5).map("".join)
+
+    def part(width):  # mostly in the package's form, sometimes not
+        plain = st.from_regex(f"[0-9]{{{width}}}", fullmatch=True)
+        return st.one_of(plain, plain, plain, odd)
+
+    shaped = st.builds(
+        lambda *p: f"{p[0]}-{p[1]}-{p[2]}T{p[3]}:{p[4]}:{p[5]}Z",
+        part(4),
+        *[part(2)] * 5,
+    )
+    around = st.tuples(st.text(max_size=2), shaped, st.text(max_size=2)).map("".join)
+
+    @settings(max_examples=3000, deadline=None, derandomize=True)
+    @given(st.one_of(shaped, around, st.text(max_size=25)))
+    def agree(cell):
+        assert fast(cell) == stock(cell)
+
+    agree()
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_bad_timestamp_is_a_type_error_on_its_row(folder, workers):
+    path = folder / "data/signatories.csv"
+    lines = path.read_text().splitlines(keepends=True)
+    cells = lines[3].rstrip("\n").split(",")
+    cells[-1] = "2026-02-30T10:00:00Z"  # the form, but no such day
+    lines[3] = ",".join(cells) + "\n"
+    path.write_text("".join(lines))
+    errors = validation.validate(folder, workers=workers)
+    timestamp_errors = [e for e in errors if e["field"] == "updated"]
+    assert [(e["resource"], e["row"]) for e in timestamp_errors] == [("signatories", 4)]
+    assert 'type is "datetime/%Y-%m-%dT%H:%M:%SZ"' in timestamp_errors[0]["message"]
