@@ -193,7 +193,8 @@ def import_package(path: Path | str) -> dict[str, int]:
     """Check and import; returns the number of rows loaded per resource."""
     with opened(Path(path)) as folder:
         check_structure(folder)
-        with validation.Validation(folder) as verdict:
+        # The load keeps a core busy: one lane fewer until it is done.
+        with validation.Validation(folder, busy_caller=True) as verdict:
             if verdict.finished:  # a small package: validated before the load
                 refuse_invalid(verdict.errors())
             try:

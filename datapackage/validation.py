@@ -4,11 +4,11 @@ Frictionless validates a package's resources one after the other (its own parall
 mode is off as soon as a schema has foreign keys, which every role table has). Each
 resource can be validated on its own within its package (``Package.validate(name=)``:
 schema, constraints, primary and foreign keys against the other resources, bytes and
-hash), so large packages are spread over a process pool, biggest files first. At 100k
-letters the resources take 0.1-85 s each (signatories being the long pole); two
-processes validate the whole package in the time of the largest resource plus what
-the second worker does meanwhile. ``Validation`` starts them and returns at once, so
-the import loads rows while frictionless reads them; ``validate`` waits.
+hash), so large packages are spread over worker processes, biggest files first. At
+100k letters the resources take 0.1-30 s each (signatories being the long pole); two
+processes validate the whole package in about the time of the largest. ``Validation``
+starts them and returns at once, so the import loads rows while frictionless reads
+them; ``validate`` waits.
 
 Every row of every table carries an ``updated`` timestamp, and frictionless reads
 those with ``datetime.strptime`` (5.4 us a cell, 1.6M cells at 100k letters). The
@@ -26,7 +26,8 @@ import json
 import os
 import re
 import threading
-from concurrent.futures import ProcessPoolExecutor
+from collections import deque
+from concurrent.futures import Future, ProcessPoolExecutor
 from datetime import datetime
 from multiprocessing import get_context
 from pathlib import Path
@@ -151,12 +152,26 @@ class Validation:
     while the caller goes on (the import loads the rows meanwhile, in a transaction it
     commits only once ``errors()`` is empty). A small package is validated at once, in
     this process, before the constructor returns (``finished`` is then true). Leaving
-    the ``with`` block before the verdict stops the workers."""
+    the ``with`` block before the verdict stops the workers.
 
-    def __init__(self, folder: Path, *, workers: int | None = None):
+    The workers are lanes: one process each, taking the next resource (largest
+    first) as it finishes the last. A caller that keeps a core busy until it asks for
+    the verdict (``busy_caller``: the import, loading rows) gets one lane fewer at
+    first; ``errors()`` opens the rest for whatever is still waiting. On two cores the
+    import then runs one lane beside its load instead of three processes on two
+    cores, and the second lane takes the resources left when the load is done."""
+
+    def __init__(
+        self, folder: Path, *, workers: int | None = None, busy_caller: bool = False
+    ):
         self.folder = Path(folder)
         self._errors: list[dict] | None = None
-        self._pool: ProcessPoolExecutor | None = None
+        self._lanes: list[tuple[ProcessPoolExecutor, threading.Thread]] = []
+        self._lock = threading.Lock()
+        self._pending: deque[str] = deque()
+        self._results: dict[str, list[dict]] = {}
+        self._failure: BaseException | None = None
+        self._stopped = False
         try:
             names, total = _plan(self.folder)
         except (OSError, ValueError, AttributeError, TypeError):
@@ -170,51 +185,93 @@ class Validation:
         if workers <= 1:
             self._errors = _resource_errors(str(self.folder), None)
             return
-        self._pool = ProcessPoolExecutor(
-            max_workers=workers, mp_context=get_context("spawn")
-        )
-        # Submitted largest first, so the long pole starts at once.
-        self._futures = {
-            name: self._pool.submit(_resource_errors, str(self.folder), name)
-            for name in names
-        }
+        self._workers = workers
+        self._pending.extend(names)  # largest first: the long pole starts at once
+        self._open_lanes(workers - 1 if busy_caller else workers)
 
     @property
     def finished(self) -> bool:
         return self._errors is not None
 
+    def _open_lanes(self, count: int) -> None:
+        """Open lanes up to ``count``, each started on the next waiting resource
+        here, so its process is running when this returns."""
+        with self._lock:
+            while len(self._lanes) < count and self._pending and not self._stopped:
+                pool = ProcessPoolExecutor(
+                    max_workers=1, mp_context=get_context("spawn")
+                )
+                name = self._pending.popleft()
+                first = pool.submit(_resource_errors, str(self.folder), name)
+                lane = threading.Thread(
+                    target=self._run_lane, args=(pool, name, first), daemon=True,
+                    name=f"validation-lane-{len(self._lanes) + 1}",
+                )  # fmt: skip
+                self._lanes.append((pool, lane))
+                lane.start()
+
+    def _run_lane(self, pool: ProcessPoolExecutor, name: str, running: Future) -> None:
+        while True:
+            try:
+                errors = running.result()
+            except BaseException as exc:  # the worker failed, or was stopped
+                with self._lock:
+                    if not self._stopped and self._failure is None:
+                        self._failure = exc
+                    self._stopped = True
+                return
+            with self._lock:
+                self._results[name] = errors
+                if self._stopped or not self._pending:
+                    return
+                name = self._pending.popleft()
+                running = pool.submit(_resource_errors, str(self.folder), name)
+
     def errors(self) -> list[dict]:
         """The errors, waiting for the workers if they are still at it."""
         if self._errors is None:
-            results = {name: f.result() for name, f in self._futures.items()}
-            self._pool.shutdown()
-            self._pool = None
-            self._errors = _combined(self.folder, results)
+            self._open_lanes(self._workers)
+            for _pool, lane in self._lanes:
+                lane.join()
+            if self._failure is not None:
+                raise self._failure
+            for pool, _lane in self._lanes:
+                pool.shutdown()
+            self._lanes = []
+            self._errors = _combined(self.folder, self._results)
         return self._errors
 
     def cancel(self) -> None:
         """Stop the workers (the caller gave up: a refusal or an interruption)."""
-        pool, self._pool = self._pool, None
-        if pool is None:
-            return
-        # Running resources would otherwise run to their end (tens of seconds at
-        # 100k letters) and hold the interpreter's exit. Python 3.14 has
-        # terminate_workers(); before it, the pool's own process table (which
-        # shutdown() forgets, so it is read first).
-        terminate = getattr(pool, "terminate_workers", None)
-        if terminate is not None:
-            terminate()
-            return
-        processes = list((getattr(pool, "_processes", None) or {}).values())
-        pool.shutdown(wait=False, cancel_futures=True)
-        for process in processes:
-            process.terminate()
+        with self._lock:
+            self._stopped = True
+            self._pending.clear()
+            lanes, self._lanes = self._lanes, []
+        for pool, _lane in lanes:
+            _terminate(pool)
+        for _pool, lane in lanes:
+            lane.join()
 
     def __enter__(self) -> Validation:
         return self
 
     def __exit__(self, *exc) -> None:
         self.cancel()
+
+
+def _terminate(pool: ProcessPoolExecutor) -> None:
+    # A running resource would otherwise run to its end (tens of seconds at 100k
+    # letters) and hold the interpreter's exit. Python 3.14 has terminate_workers();
+    # before it, the pool's own process table (which shutdown() forgets, so it is
+    # read first).
+    terminate = getattr(pool, "terminate_workers", None)
+    if terminate is not None:
+        terminate()
+        return
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        process.terminate()
 
 
 def _combined(folder: Path, results: dict[str, list[dict]]) -> list[dict]:

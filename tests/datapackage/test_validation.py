@@ -3,6 +3,7 @@ errors, in the same order, naming the same resource, row and field."""
 
 import json
 import multiprocessing
+import os
 import shutil
 import signal
 import time
@@ -80,8 +81,31 @@ def test_large_packages_use_the_pool_by_default(folder, monkeypatch):
     assert seen == []  # the seed package is small: one process
     monkeypatch.setattr(validation, "PARALLEL_BYTES", 0)
     assert validation.validate(folder) == []
-    assert len(seen) == 1
-    assert seen[0] >= 1
+    resources = json.loads((folder / "datapackage.json").read_text())["resources"]
+    # one lane (a one-process pool) per core, as many as there are resources
+    assert seen == [1] * min(os.cpu_count(), len(resources))
+
+
+def test_a_busy_caller_gets_one_lane_until_it_asks(folder, monkeypatch):
+    """The import loads rows while frictionless works: one lane beside it, and the
+    other lanes only once it asks for the verdict, for the resources still waiting."""
+    _replace(folder, "signatories", ",jonas-fernandez,", ",nobody,")
+    _replace(folder, "letters", ",letter,", ",memo,")
+    sequential = validation.validate(folder, workers=1)
+    seen = []
+    real = validation.ProcessPoolExecutor
+
+    def spy(*args, **kwargs):
+        seen.append(kwargs.get("max_workers"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(validation, "ProcessPoolExecutor", spy)
+    with validation.Validation(folder, workers=3, busy_caller=True) as running:
+        assert seen == [1, 1]
+        time.sleep(0.3)  # still starting its interpreter: the rest is waiting
+        errors = running.errors()
+    assert seen == [1, 1, 1]
+    assert errors == sequential
 
 
 def test_leaving_before_the_verdict_stops_the_workers(folder):
@@ -116,9 +140,8 @@ def _stock_and_fast_readers():
 
     validation.use_timestamps_plugin()
     fast_class = system.select_field_class("datetime")
-    assert (
-        fast_class is not fields.DatetimeField
-    )  # the plugin is what frictionless uses
+    # frictionless asks the system for its field classes: the plugin answers
+    assert fast_class is not fields.DatetimeField
     # Built directly: from_descriptor() would ask the system, so the plugin, again.
     stock = fields.DatetimeField(name="updated", format=validation.TIMESTAMP_FORMAT)
     fast = fast_class(name="updated", format=validation.TIMESTAMP_FORMAT)
