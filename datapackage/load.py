@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import json
+import operator
 import shutil
 import tempfile
 import zipfile
@@ -132,8 +133,25 @@ def _rows(folder: Path, name: str) -> Iterator[dict]:
         yield from csv.DictReader(fh)
 
 
+def _columns(folder: Path, name: str, columns: tuple[str, ...]) -> Iterator[tuple]:
+    """Those columns of each row, as tuples: csv.reader and itemgetter take half of
+    DictReader's time over a million rows (1.2 s of 2.5 s for the signatories)."""
+    with (folder / f"data/{name}.csv").open(encoding="utf-8", newline="") as fh:
+        rows = csv.reader(fh)
+        header = next(rows, [])
+        missing = [c for c in columns if c not in header]
+        if missing:  # the load stops; the import reports frictionless's errors
+            raise ValueError(f"{name}.csv has no column {', '.join(missing)}")
+        pick = operator.itemgetter(*(header.index(c) for c in columns))
+        for row in rows:
+            yield pick(row)
+
+
 def _when(value: str) -> datetime:
-    return datetime.strptime(value, validation.TIMESTAMP_FORMAT).replace(tzinfo=UTC)
+    when = validation.read_timestamp(value)  # the package's own form, 5x faster
+    if when is None:
+        when = datetime.strptime(value, validation.TIMESTAMP_FORMAT)
+    return when.replace(tzinfo=UTC)
 
 
 @contextlib.contextmanager
@@ -435,8 +453,7 @@ def _load_roles(folder, counts, letter_ids, person_ids, org_ids) -> None:
 
     stamps: dict[str, tuple] = {}
 
-    def stamped(row) -> tuple:
-        when = row["updated"]
+    def stamped(when: str) -> tuple:
         if when not in stamps:
             stamps[when] = bulk.stamp(_when(when))
         return stamps[when]
@@ -447,10 +464,13 @@ def _load_roles(folder, counts, letter_ids, person_ids, org_ids) -> None:
         [*role, "position", "name_as_written", "person_id", "certainty", "capacity",
          "organisation_id", "identification_note", *bulk.STAMP_COLUMNS],
         (
-            (letter_ids[r["letter"]], int(r["position"]), r["name_as_written"],
-             ref(person_ids, r["person"]), r["certainty"], r["capacity"],
-             ref(org_ids, r["organisation"]), r["note"], *stamped(r))
-            for r in _rows(folder, "signatories")
+            (letter_ids[letter], int(position), name_as_written,
+             ref(person_ids, person), certainty, capacity, ref(org_ids, organisation),
+             note, *stamped(updated))
+            for letter, position, name_as_written, person, certainty, capacity,
+            organisation, note, updated in _columns(folder, "signatories", (
+                "letter", "position", "name_as_written", "person", "certainty",
+                "capacity", "organisation", "note", "updated"))
         ),
     )  # fmt: skip
     counts["addressees"] = bulk.insert_rows(
@@ -458,33 +478,41 @@ def _load_roles(folder, counts, letter_ids, person_ids, org_ids) -> None:
         [*role, "position", "role", "person_id", "organisation_id",
          "office_as_written", "certainty", "identification_note", *bulk.STAMP_COLUMNS],
         (
-            (letter_ids[r["letter"]], int(r["position"]), r["role"],
-             ref(person_ids, r["person"]), ref(org_ids, r["organisation"]),
-             r["office_as_written"], r["certainty"], r["note"], *stamped(r))
-            for r in _rows(folder, "addressees")
+            (letter_ids[letter], int(position), kind, ref(person_ids, person),
+             ref(org_ids, organisation), office_as_written, certainty, note,
+             *stamped(updated))
+            for letter, position, kind, person, organisation, office_as_written,
+            certainty, note, updated in _columns(folder, "addressees", (
+                "letter", "position", "role", "person", "organisation",
+                "office_as_written", "certainty", "note", "updated"))
         ),
     )  # fmt: skip
     counts["issuing_organisations"] = bulk.insert_rows(
         models.Issuer,
         [*role, "organisation_id", *bulk.STAMP_COLUMNS],
         (
-            (letter_ids[r["letter"]], org_ids[r["organisation"]], *stamped(r))
-            for r in _rows(folder, "issuing_organisations")
+            (letter_ids[letter], org_ids[organisation], *stamped(updated))
+            for letter, organisation, updated in _columns(
+                folder, "issuing_organisations", ("letter", "organisation", "updated")
+            )
         ),
     )
     # Mentions have no stored position: insert them in the package's order within
     # each letter, so the ids (and a re-export) keep that order.
     mention_rows = sorted(
-        _rows(folder, "mentions"), key=lambda r: (r["letter"], int(r["position"]))
-    )
+        _columns(folder, "mentions", (
+            "letter", "position", "person", "organisation", "name_as_written",
+            "certainty", "note", "updated")),
+        key=lambda r: (r[0], int(r[1])),
+    )  # fmt: skip
     counts["mentions"] = bulk.insert_rows(
         models.Mention,
         [*role, "person_id", "organisation_id", "name_as_written", "certainty",
          "identification_note", *bulk.STAMP_COLUMNS],
         (
-            (letter_ids[r["letter"]], ref(person_ids, r["person"]),
-             ref(org_ids, r["organisation"]), r["name_as_written"], r["certainty"],
-             r["note"], *stamped(r))
-            for r in mention_rows
+            (letter_ids[letter], ref(person_ids, person), ref(org_ids, organisation),
+             name_as_written, certainty, note, *stamped(updated))
+            for letter, _position, person, organisation, name_as_written, certainty,
+            note, updated in mention_rows
         ),
     )  # fmt: skip

@@ -428,6 +428,13 @@ def _edit(folder: Path, resource: str, old: str, new: str) -> None:
             ),
             "type",
         ),
+        (
+            lambda f: (
+                _edit(f, "signatories", ",note,updated", ",notes,updated"),
+                _rehash(f),
+            ),
+            'Label "notes"',
+        ),
         (lambda f: (f / "data/mentions.csv").unlink(), "mentions"),
         (lambda f: _edit(f, "letters", "Strasbourg", "Strasburg"), "hash"),
         (lambda f: (f / "datapackage.json").write_text("{not json"), "JSON"),
