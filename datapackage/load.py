@@ -216,7 +216,11 @@ def import_package(path: Path | str) -> dict[str, int]:
             if verdict.finished:  # a small package: validated before the load
                 refuse_invalid(verdict.errors())
             try:
-                with transaction.atomic(), _keep_timestamps():
+                with (
+                    bulk.rollback_journal(),
+                    transaction.atomic(),
+                    _keep_timestamps(),
+                ):
                     _empty_archive_check()
                     with bulk.search_index_deferred():
                         # The letters' plain indexes (dates, status, PostgreSQL's

@@ -184,3 +184,68 @@ def test_a_locked_sqlite_database_is_a_clear_error_and_writes_nothing(migrated):
     assert "Traceback" not in result.stderr
     assert "database is locked" in result.stderr
     assert count(migrated, "select count(*) from letters_letter") == 0
+
+
+def journal_mode(env) -> str:
+    import sqlite3
+
+    path = env["DATABASE_URL"].removeprefix("sqlite:///")
+    with sqlite3.connect(path) as conn:
+        return conn.execute("PRAGMA journal_mode").fetchone()[0]
+
+
+JOURNAL_PROBE = """
+from django.db import connection
+from letters import bulk
+def mode():
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA journal_mode")
+        return cursor.fetchone()[0]
+before = mode()
+with bulk.rollback_journal():
+    during = mode()
+print(before, during, mode())
+"""
+
+
+def test_a_bulk_load_runs_on_a_rollback_journal_then_back_to_wal(migrated):
+    result = manage(migrated, "shell", "-v", "0", "-c", JOURNAL_PROBE)
+    assert result.stdout.split() == ["wal", "delete", "wal"]
+    assert journal_mode(migrated) == "wal"
+
+
+def test_a_bulk_load_keeps_the_wal_while_another_connection_has_the_file(migrated):
+    import sqlite3
+
+    path = migrated["DATABASE_URL"].removeprefix("sqlite:///")
+    other = sqlite3.connect(path)
+    other.execute("SELECT count(*) FROM letters_letter").fetchone()  # open, idle
+    try:
+        result = manage(
+            {**migrated, "DATABASE_SQLITE_TIMEOUT": "0.5"},
+            "shell",
+            "-v",
+            "0",
+            "-c",
+            JOURNAL_PROBE,
+        )
+    finally:
+        other.close()
+    assert result.stdout.split() == ["wal", "wal", "wal"]
+
+
+def test_an_import_commits_through_the_rollback_journal_and_leaves_wal(tmp_path):
+    source = env_for(tmp_path / "source")
+    (tmp_path / "source").mkdir()
+    manage(source, "migrate", "-v0")
+    manage(source, "load_seeds")
+    manage(source, "export_datapackage", "--out", str(tmp_path / "pkg"))
+    target = env_for(tmp_path / "target")
+    (tmp_path / "target").mkdir()
+    manage(target, "migrate", "-v0")
+    manage(target, "import_datapackage", str(tmp_path / "pkg"))
+    assert count(target, "select count(*) from letters_letter") == 5
+    assert journal_mode(target) == "wal"
+    assert not Path(
+        target["DATABASE_URL"].removeprefix("sqlite:///") + "-journal"
+    ).exists()
