@@ -68,7 +68,9 @@ def test_parallel_reports_content_errors_by_resource_in_descriptor_order(folder)
     assert any("hash" in e["message"] for e in errors)
 
 
-def test_large_packages_use_the_pool_by_default(folder, monkeypatch):
+@pytest.fixture
+def pools(monkeypatch):
+    """The max_workers of every process pool validation opens, in order."""
     seen = []
     real = validation.ProcessPoolExecutor
 
@@ -77,6 +79,11 @@ def test_large_packages_use_the_pool_by_default(folder, monkeypatch):
         return real(*args, **kwargs)
 
     monkeypatch.setattr(validation, "ProcessPoolExecutor", spy)
+    return seen
+
+
+def test_large_packages_use_the_pool_by_default(folder, monkeypatch, pools):
+    seen = pools
     assert validation.validate(folder) == []
     assert seen == []  # the seed package is small: one process
     monkeypatch.setattr(validation, "PARALLEL_BYTES", 0)
@@ -86,20 +93,13 @@ def test_large_packages_use_the_pool_by_default(folder, monkeypatch):
     assert seen == [1] * min(os.cpu_count(), len(resources))
 
 
-def test_a_busy_caller_gets_one_lane_until_it_asks(folder, monkeypatch):
+def test_a_busy_caller_gets_one_lane_until_it_asks(folder, pools):
     """The import loads rows while frictionless works: one lane beside it, and the
     other lanes only once it asks for the verdict, for the resources still waiting."""
     _replace(folder, "signatories", ",jonas-fernandez,", ",nobody,")
     _replace(folder, "letters", ",letter,", ",memo,")
     sequential = validation.validate(folder, workers=1)
-    seen = []
-    real = validation.ProcessPoolExecutor
-
-    def spy(*args, **kwargs):
-        seen.append(kwargs.get("max_workers"))
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(validation, "ProcessPoolExecutor", spy)
+    seen = pools
     with validation.Validation(folder, workers=3, busy_caller=True) as running:
         assert seen == [1, 1]
         time.sleep(0.3)  # still starting its interpreter: the rest is waiting
