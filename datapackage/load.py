@@ -142,7 +142,8 @@ def _columns(folder: Path, name: str, columns: tuple[str, ...]) -> Iterator[tupl
         missing = [c for c in columns if c not in header]
         if missing:  # the load stops; the import reports frictionless's errors
             raise ValueError(f"{name}.csv has no column {', '.join(missing)}")
-        pick = operator.itemgetter(*(header.index(c) for c in columns))
+        at = [header.index(c) for c in columns]
+        pick = operator.itemgetter(*at) if len(at) > 1 else lambda r: (r[at[0]],)
         for row in rows:
             yield pick(row)
 
@@ -431,20 +432,16 @@ def _names_by_letter(folder: Path, persons: dict, organisations: dict) -> dict:
         by_file[_ROLE_FILES[table]].append(column.removesuffix("_id"))
     found: dict[str, list[str]] = defaultdict(list)
     for resource, named in by_file.items():
-        path = folder / f"data/{resource}.csv"
-        with path.open(encoding="utf-8", newline="") as fh:
-            rows = csv.reader(fh)
-            header = next(rows)
-            letter_at = header.index("letter")
-            columns = [
-                (header.index(c), persons if c == "person" else organisations)
-                for c in named
-            ]
-            for row in rows:
-                letter = found[row[letter_at]]
-                for at, table in columns:
-                    if row[at]:
-                        letter.append(table[row[at]])
+        # (position in the row, keys to names), the letter being first
+        tables = [
+            (at, persons if c == "person" else organisations)
+            for at, c in enumerate(named, start=1)
+        ]
+        for row in _columns(folder, resource, ("letter", *named)):
+            texts = found[row[0]]
+            for at, table in tables:
+                if row[at]:
+                    texts.append(table[row[at]])
     return {letter: search.names_document(texts) for letter, texts in found.items()}
 
 
