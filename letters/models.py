@@ -674,6 +674,8 @@ class Letter(Timestamped):
                 name="letter_status_dates",
             ),
             models.Index(fields=["date_latest"]),
+            # A place's published letters, counted from the index (PlaceQuerySet).
+            models.Index(fields=["place", "status"], name="letter_place_status"),
             # A window per precision: a day-dated letter overlaps [a, b] when it
             # starts in [a, b], a month-dated one when it starts in [a - 30 days, b]
             # and ends after a, and so on (dates.MAX_SPAN): short ranges of this

@@ -14,7 +14,17 @@ from functools import lru_cache
 from types import SimpleNamespace
 
 from django.db import connection, models
-from django.db.models import BigIntegerField, Count, F, Func, Prefetch, Q
+from django.db.models import (
+    BigIntegerField,
+    Count,
+    Exists,
+    F,
+    Func,
+    OuterRef,
+    Prefetch,
+    Q,
+    Subquery,
+)
 
 PUBLISHED = "published"
 # Columns a list of letters never shows (nor does a card, letters.cards).
@@ -165,14 +175,29 @@ class OrganisationQuerySet(models.QuerySet):
 
 
 class PlaceQuerySet(models.QuerySet):
-    def public(self):
+    """A place is public through its published letters. Both the test and the count
+    are correlated on the letters' (place, status) index: a join grouped by place
+    read every letter of the archive (730 ms for the list of 34 places at 100k
+    letters, 250 ms for one place); this reads the index entries of the places
+    asked for."""
+
+    def _published_letters(self):
         from letters.models import Letter
 
-        return self.filter(pk__in=Letter.objects.published().values("place"))
+        return Letter.objects.filter(place=OuterRef("pk"), status=PUBLISHED).order_by()
+
+    def public(self):
+        return self.filter(Exists(self._published_letters()))
 
     def for_api(self):
+        count = (
+            self._published_letters()
+            .values("place")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
         return self.public().annotate(
-            letter_count=Count("letters", filter=Q(letters__status=PUBLISHED))
+            letter_count=Subquery(count, output_field=models.IntegerField())
         )
 
 
