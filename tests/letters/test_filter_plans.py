@@ -253,3 +253,37 @@ def test_every_ref_filter_is_resolved_by_the_probe():
         if isinstance(f, filters.RefFilter)
     }
     assert refs == set(filters.REF_FILTERS)
+
+
+@pytest.mark.parametrize(
+    ("params", "index"),
+    [
+        ({"kind": "press_release,statement"}, "letter_status_kind"),
+        ({"kind": "letter", "exclude_kind": "statement"}, "letter_status_kind"),
+        ({"language": "fr"}, "letter_status_language"),
+    ],
+)
+def test_a_choice_filter_counts_from_its_index_without_distinct(
+    client, corpus, params, index
+):
+    """django-filter's choice filters add DISTINCT by default: a count over every
+    column of the archive's letters (215 ms at 100k), for filters that cannot repeat
+    a row. The count reads the filter's index instead of the letters (a scan)."""
+    expected = {
+        letter.identifier
+        for letter in Letter.objects.published()
+        if (not params.get("kind") or letter.kind in params["kind"].split(","))
+        and letter.kind != params.get("exclude_kind")
+        and letter.language == params.get("language", letter.language)
+    }
+    found, sql = fetch(client, {**params, "page_size": 100})
+    assert found == expected
+    assert "DISTINCT" not in sql
+    if connection.vendor == "sqlite":
+        with CaptureQueriesContext(connection) as queries:
+            client.get("/api/v1/letters/", params)
+        count = next(q["sql"] for q in queries.captured_queries if "COUNT(" in q["sql"])
+        with connection.cursor() as cursor:
+            cursor.execute(f"EXPLAIN QUERY PLAN {count}")
+            plan = " | ".join(row[-1] for row in cursor.fetchall())
+        assert f"COVERING INDEX {index}" in plan, plan
