@@ -37,11 +37,16 @@ def _grouped(queryset, expression_name, size):
 
 
 def _entity_counts(parts, size) -> tuple[str, list]:
-    """COUNT(*) per entity over UNION (deduplicated entity-letter pairs)."""
-    union = parts[0].union(*parts[1:])
+    """Distinct letters per entity over the role tables' (entity, letter) pairs.
+
+    COUNT(DISTINCT letter_id) over UNION ALL, rather than COUNT(*) over a UNION: the
+    same numbers, but the UNION deduplicated every pair of the set in one temporary
+    B-tree before grouping (the person facet of the whole archive at 100k letters,
+    1.3M pairs: 2.8 s, against 0.96 s; one year: 155 against 113 ms, SQLite)."""
+    union = parts[0].union(*parts[1:], all=True)
     sql, params = union.query.sql_with_params()
     return (
-        f"SELECT entity, COUNT(*) AS n FROM ({sql}) AS pairs "
+        f"SELECT entity, COUNT(DISTINCT letter_id) AS n FROM ({sql}) AS pairs "
         f"GROUP BY entity ORDER BY n DESC, entity LIMIT %s",
         [*params, size],
     )
