@@ -15,12 +15,40 @@ from rest_framework.response import Response
 class SetCountPaginator(Paginator):
     """Counts `object_list.set_queryset` when the list has one: the same rows,
     planned for reading them all rather than the first few in order (see
-    LetterFilter.filter_queryset)."""
+    LetterFilter.filter_queryset).
+
+    A page after the first is read as a "deferred join", still one query: the
+    page's ids are found first (`pk IN (SELECT pk … ORDER BY … LIMIT n OFFSET m)`),
+    walking only what the ordering and the filters need, and only those rows are
+    read whole, from `object_list.page_rows` (the list before its filters, set by
+    ArchiveViewSet.filter_queryset: the filters are not evaluated twice). OFFSET
+    otherwise reads, and discards, every earlier row with all its columns and
+    joins: at 100k letters page 1,000 of the letters took 708 ms on SQLite and 441
+    ms on PostgreSQL, 119 and 116 ms this way; page 11 of a three-month window,
+    15 -> 5 ms. The first page stays a plain LIMIT: with no row to skip, the
+    filters' walk is cheaper once (window + organisation, SQLite: 2 against 5 ms).
+    """
 
     @cached_property
     def count(self) -> int:
         counted = getattr(self.object_list, "set_queryset", self.object_list)
         return counted.count()
+
+    def page(self, number):
+        rows = self.object_list
+        source = getattr(rows, "page_rows", None)
+        if source is None:
+            return super().page(number)
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = bottom + self.per_page
+        if top + self.orphans >= self.count:
+            top = self.count
+        if bottom == 0:
+            return self._get_page(rows[bottom:top], number, self)
+        ids = rows.values("pk")[bottom:top]
+        page = source.filter(pk__in=ids).order_by(*rows.query.order_by)
+        return self._get_page(page, number, self)
 
 
 class ArchivePagination(PageNumberPagination):

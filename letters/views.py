@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import re
 
+from django.db.models import QuerySet
 from django.http import StreamingHttpResponse
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
@@ -80,6 +81,13 @@ class ArchiveViewSet(viewsets.ReadOnlyModelViewSet):
                     for name in unknown
                 }
             )
+
+    def filter_queryset(self, queryset):
+        filtered = super().filter_queryset(queryset)
+        if isinstance(filtered, QuerySet) and filtered.ordered:
+            # The paginator reads a page's rows by id from the unfiltered list.
+            filtered.page_rows = queryset
+        return filtered
 
     # -- objects
 

@@ -301,3 +301,65 @@ def test_person_and_organisation_facets_agree_with_their_filters(client, corpus)
         for group in groups:
             listed = client.get("/api/v1/letters/", {name: group["value"]}).json()
             assert listed["count"] == group["count"], (name, group)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/letters/",
+        "/api/v1/letters/?ordering=-date",
+        "/api/v1/letters/?date_after=2012-01&date_before=2013-06",
+        "/api/v1/letters/?kind=letter,open_letter&ordering=-identifier",
+        "/api/v1/persons/?ordering=-letters_signed",
+        "/api/v1/organisations/?ordering=name",
+        "/api/v1/places/?ordering=-letter_count",
+        "/api/v1/offices/",
+    ],
+)
+def test_later_pages_read_by_id_are_the_slices_of_one_long_page(client, corpus, path):
+    """Pages after the first find their ids first and read those rows (a deferred
+    join, letters.pagination): together they are the long page, in its order, and
+    each takes as many queries as the first."""
+    separator = "&" if "?" in path else "?"
+
+    def page(size, number):
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(f"{path}{separator}page_size={size}&page={number}")
+        assert response.status_code == 200, response.content[:300]
+        body = response.json()
+        return body, len(queries.captured_queries)
+
+    whole, _ = page(500, 1)
+    expected = [row["url"] for row in whole["results"]]
+    assert len(expected) > 21
+    found, counts, number = [], set(), 1
+    while True:
+        body, queries = page(7, number)
+        found += [row["url"] for row in body["results"]]
+        counts.add(queries)
+        assert body["count"] == whole["count"]
+        if not body["next"]:
+            break
+        number += 1
+    assert found == expected
+    assert len(counts) == 1
+
+
+def test_a_later_page_finds_its_ids_under_the_filters_and_reads_rows_by_id(
+    client, corpus
+):
+    """The filters run once, in the id subquery; the rows are read by id."""
+    person = Letter.objects.published().filter(signatories__person__isnull=False)
+    key = person.values_list("signatories__person__key", flat=True).first()
+    for number, deferred in ((1, False), (2, True)):
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(
+                "/api/v1/letters/",
+                {"signatory": key, "page_size": 1, "page": number},
+            )
+        assert response.status_code == 200
+        page = [q["sql"] for q in queries.captured_queries if "LIMIT 1" in q["sql"]]
+        assert len(page) == 1, page
+        inner = page[0].find("IN (SELECT")
+        assert (inner >= 0 and "OFFSET 1)" in page[0][inner:]) is deferred, page[0]
+        assert page[0].count("letters_signatory") == 1, page[0]
