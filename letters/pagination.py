@@ -15,7 +15,8 @@ from rest_framework.response import Response
 class SetCountPaginator(Paginator):
     """Counts `object_list.set_queryset` when the list has one: the same rows,
     planned for reading them all rather than the first few in order (see
-    LetterFilter.filter_queryset).
+    LetterFilter.filter_queryset); takes `object_list.known_count` as the count when
+    the list carries one (a single signatory's stored count, same place).
 
     A page after the first is read as a "deferred join", still one query: the
     page's ids are found first (`pk IN (SELECT pk … ORDER BY … LIMIT n OFFSET m)`),
@@ -31,6 +32,9 @@ class SetCountPaginator(Paginator):
 
     @cached_property
     def count(self) -> int:
+        known = getattr(self.object_list, "known_count", None)
+        if known is not None:
+            return known
         counted = getattr(self.object_list, "set_queryset", self.object_list)
         return counted.count()
 

@@ -9,7 +9,15 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from letters import dates, filters, synthetic
-from letters.models import Addressee, Issuer, Letter, Mention, Organisation, Signatory
+from letters.models import (
+    Addressee,
+    Issuer,
+    Letter,
+    Mention,
+    Organisation,
+    Person,
+    Signatory,
+)
 
 ROLE_TABLES = {
     "signatory": [Signatory],
@@ -363,3 +371,37 @@ def test_a_later_page_finds_its_ids_under_the_filters_and_reads_rows_by_id(
         inner = page[0].find("IN (SELECT")
         assert (inner >= 0 and "OFFSET 1)" in page[0][inner:]) is deferred, page[0]
         assert page[0].count("letters_signatory") == 1, page[0]
+
+
+def _listed(client, params):
+    with CaptureQueriesContext(connection) as queries:
+        body = client.get("/api/v1/letters/", {**params, "page_size": 500}).json()
+    counts = [q for q in queries.captured_queries if "COUNT(*) AS" in q["sql"]]
+    return body, counts
+
+
+def test_one_signatory_alone_is_counted_from_their_stored_footprint(client, corpus):
+    """letters_signed (kept exact by letters.footprint) is the count of `signatory=`
+    alone: no COUNT query. With any other filter, or several persons (whose letters
+    may overlap), the letters are counted."""
+    person = Person.objects.filter(synthetic=True).order_by("-letters_signed")[0]
+    other = Person.objects.filter(synthetic=True).order_by("-letters_signed")[1]
+    body, counts = _listed(client, {"signatory": person.key, "ordering": "-date"})
+    assert body["count"] == len(body["results"]) == person.letters_signed > 0
+    assert counts == []
+    for params in (
+        {"signatory": person.key, "year": "2012"},
+        {"signatory": f"{person.key},{other.key}"},
+        {"signatory": person.key, "kind": "letter"},
+    ):
+        body, counts = _listed(client, params)
+        assert body["count"] == len(body["results"]) > 0, params
+        assert len(counts) == 1, params
+
+    # An unpublished letter leaves the count through the footprint's refresh.
+    letter = Letter.objects.published().filter(signatories__person=person).first()
+    letter.status = "in_review"
+    letter.save()
+    body, counts = _listed(client, {"signatory": str(person.pk)})
+    assert body["count"] == len(body["results"]) == person.letters_signed - 1
+    assert counts == []
