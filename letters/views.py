@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import re
 
+from django.db import connection
 from django.db.models import QuerySet
 from django.http import StreamingHttpResponse
 from django_filters.rest_framework import DjangoFilterBackend
@@ -23,10 +24,21 @@ from rest_framework import viewsets
 from rest_framework.exceptions import ValidationError
 
 from letters import cards, facets, filters, serializers
-from letters.models import Addressee, Letter, Membership, Organisation, Person, Place
+from letters.models import (
+    Addressee,
+    Issuer,
+    Letter,
+    Membership,
+    Mention,
+    Organisation,
+    Person,
+    Place,
+    Signatory,
+)
 from letters.pagination import ArchivePagination
-from letters.querysets import PUBLISHED, attach_roles
+from letters.querysets import PUBLISHED, UNINDEXED_PK, attach_roles
 from letters.renderers import MULTI_SEPARATOR, Echo, cell, names, ref_name
+from letters.serializers import DETAIL_LETTERS, LETTER_REF_COLUMNS
 
 FORMAT_PARAMETER = OpenApiParameter(
     "format",
@@ -402,14 +414,35 @@ PERSON_CSV = [
 ]
 
 
+def _first_letters(role_model, count: int, **holder):
+    """The first published letters (date order) in which a role row names this
+    person or organisation, `count` of them in all (the stored footprint): the
+    columns a letter reference shows, the letters selected by id from the role rows
+    (a join with DISTINCT sorted every one of a prolific signatory's 53,000 letters
+    with all their columns: 650 ms). For many letters SQLite walks the letters in
+    date order and stops at the hundredth (as the letters list does: 115 -> 4 ms)."""
+    letters, field = Letter.objects.published(), "pk"
+    if connection.vendor == "sqlite" and count > filters.PROLIFIC:
+        letters, field = letters.alias(scan_pk=UNINDEXED_PK), "scan_pk"
+    rows = role_model.objects.filter(**holder).values("letter")
+    return (
+        letters.filter(**{f"{field}__in": rows})
+        .only(*LETTER_REF_COLUMNS)
+        .order_by("date_earliest", "identifier")[:DETAIL_LETTERS]
+    )
+
+
 def _received(**addressee) -> list:
-    """Published letters received (to or cc) by a person or an organisation, each
-    carrying its role."""
+    """The first published letters received (to or cc) by a person or an
+    organisation, each carrying its role."""
     letters = []
     for row in (
         Addressee.objects.filter(**addressee, letter__status=PUBLISHED)
         .select_related("letter")
-        .order_by("letter__date_earliest", "letter__identifier", "position")
+        .only("role", *(f"letter__{column}" for column in LETTER_REF_COLUMNS))
+        .order_by("letter__date_earliest", "letter__identifier", "position")[
+            :DETAIL_LETTERS
+        ]
     ):
         row.letter.role = row.role
         letters.append(row.letter)
@@ -423,8 +456,8 @@ def _identifier(row, scheme):
 @extend_schema_view(
     list=extend_schema(summary="Public persons", parameters=[FORMAT_PARAMETER]),
     retrieve=extend_schema(
-        summary="One person, with the published letters they signed, received or "
-        "are mentioned in",
+        summary="One person, with the first published letters they signed, "
+        "received or are mentioned in",
         parameters=[ID_PARAMETER, FORMAT_PARAMETER],
     ),
 )
@@ -445,11 +478,12 @@ class PersonViewSet(ArchiveViewSet):
 
     def get_object(self):
         person = super().get_object()
-        published = Letter.objects.published().order_by("date_earliest", "identifier")
         person.public_letters = {
-            "signed": published.filter(signatories__person=person).distinct(),
+            "signed": _first_letters(Signatory, person.letters_signed, person=person),
             "received": _received(person=person),
-            "mentioned_in": published.filter(mentions__person=person).distinct(),
+            "mentioned_in": _first_letters(
+                Mention, person.letters_mentioned_in, person=person
+            ),
         }
         return person
 
@@ -475,7 +509,7 @@ ORGANISATION_CSV = [
 @extend_schema_view(
     list=extend_schema(summary="Public organisations", parameters=[FORMAT_PARAMETER]),
     retrieve=extend_schema(
-        summary="One organisation, with the published letters it is involved in",
+        summary="One organisation, with the first published letters it is involved in",
         parameters=[ID_PARAMETER, FORMAT_PARAMETER],
     ),
 )
@@ -496,12 +530,15 @@ class OrganisationViewSet(ArchiveViewSet):
 
     def get_object(self):
         org = super().get_object()
-        published = Letter.objects.published().order_by("date_earliest", "identifier")
         org.public_letters = {
-            "issued": published.filter(issuers__organisation=org),
-            "signed_for": published.filter(signatories__organisation=org).distinct(),
+            "issued": _first_letters(Issuer, org.letters_issued, organisation=org),
+            "signed_for": _first_letters(
+                Signatory, org.letters_signed_for, organisation=org
+            ),
             "received": _received(organisation=org),
-            "mentioned_in": published.filter(mentions__organisation=org),
+            "mentioned_in": _first_letters(
+                Mention, org.letters_mentioned_in, organisation=org
+            ),
         }
         return org
 
