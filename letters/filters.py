@@ -382,7 +382,7 @@ class LetterFilter(filters.FilterSet):
         if (
             connection.vendor == "sqlite"
             and not self._for_set
-            and self._footprint(value) > PROLIFIC
+            and self._footprint(Person, value) > PROLIFIC
         ):
             queryset, field = queryset.alias(scan_pk=UNINDEXED_PK), "scan_pk"
             self._walks = True
@@ -394,23 +394,19 @@ class LetterFilter(filters.FilterSet):
         return (tuple(ids), tuple(keys))
 
     @staticmethod
-    def _footprint_sql(value) -> tuple[str, list]:
-        """A scalar subquery: the stored footprint (letters signed, received and
-        mentioned in) of these persons, summed."""
-        each = (
-            _named(Person, value)
-            .annotate(
-                footprint=F("letters_signed")
-                + F("letters_received")
-                + F("letters_mentioned_in")
-            )
-            .values_list("footprint")
-        )
+    def _footprint_sql(model, value) -> tuple[str, list]:
+        """A scalar subquery: the stored footprint (letters in each role) of these
+        persons or organisations, summed."""
+        columns = FOOTPRINT_COLUMNS[model]
+        total = F(columns[0])
+        for column in columns[1:]:
+            total = total + F(column)
+        each = _named(model, value).annotate(footprint=total).values_list("footprint")
         sql, params = each.query.sql_with_params()
         return f"(SELECT COALESCE(SUM(t.footprint), 0) FROM ({sql}) AS t)", list(params)
 
-    def _footprint(self, value) -> int:
-        return self._footprints[self._value_key(value)]  # from _run_probes
+    def _footprint(self, model, value) -> int:
+        return self._footprints[(model, self._value_key(value))]  # from _run_probes
 
     def _window(self) -> tuple[date | None, date | None]:
         """The date window asked for: date_after/date_before, narrowed by a single
@@ -512,11 +508,15 @@ class LetterFilter(filters.FilterSet):
                 for model in models:
                     pieces.append(_ids_sql(model, data[name]))
                     readers.append((1, self._resolution(model, data[name])))
-        if connection.vendor == "sqlite":  # only SQLite's person plan needs them
-            for name in ("person", "signatory"):
+        if connection.vendor == "sqlite":  # only SQLite's walks need them
+            for name, model in (
+                ("person", Person),
+                ("signatory", Person),
+                ("organisation", Organisation),
+            ):
                 if data.get(name):
-                    pieces.append(self._footprint_sql(data[name]))
-                    readers.append((1, self._footprint_reader(data[name])))
+                    pieces.append(self._footprint_sql(model, data[name]))
+                    readers.append((1, self._footprint_reader(model, data[name])))
         if self._only("signatory"):
             pieces.append(self._signed_sql(data["signatory"]))
             readers.append((1, self._read_signed))
@@ -579,9 +579,9 @@ class LetterFilter(filters.FilterSet):
 
         return read
 
-    def _footprint_reader(self, value):
+    def _footprint_reader(self, model, value):
         def read(values):
-            self._footprints[self._value_key(value)] = values[0] or 0
+            self._footprints[(model, self._value_key(value))] = values[0] or 0
 
         return read
 
@@ -638,12 +638,12 @@ class LetterFilter(filters.FilterSet):
         # Redundant for the result, decisive for the plan: see _window_probe.
         return queryset.filter(date_earliest__gte=probe.earliest)
 
-    def _organisation_q(self, value, roles=None, per_letter=False):
+    def _organisation_q(self, value, roles=None, per_letter=False, field="pk"):
         from letters.models import Addressee, Issuer, Mention, Signatory
 
         ids = self._ids(Organisation, value)
         if not roles and not per_letter:
-            return organisation_role_q(ids)
+            return organisation_role_q(ids, field)
         roles = roles or ("issuer", "signatory", "addressee", "mentioned")
         addressee_roles = (
             {"to", "cc"} if "addressee" in roles else set(roles) & {"to", "cc"}
@@ -667,7 +667,7 @@ class LetterFilter(filters.FilterSet):
             if per_letter:
                 q |= Q(Exists(part.filter(letter=OuterRef("pk"))))
             else:
-                q |= Q(pk__in=part.values("letter"))
+                q |= Q(**{f"{field}__in": part.values("letter")})
         return q
 
     def filter_person(self, queryset, name, value):
@@ -697,9 +697,24 @@ class LetterFilter(filters.FilterSet):
         return self._addressed(queryset, value, [AddresseeRole.CC])
 
     def filter_organisation(self, queryset, name, value):
-        return queryset.filter(
-            self._organisation_q(value, self._roles(), self._narrow_window())
-        )
+        """Three plans: EXISTS per letter of a narrow date window; otherwise the
+        organisation's letters as one set, which SQLite either fetches and sorts
+        or, for an organisation in many letters, tests while walking the letters
+        in order (as for prolific persons: the first page of the largest
+        organisation at 100k letters, 35,000 letters, took 117 ms to sort)."""
+        if self._narrow_window():
+            return queryset.filter(
+                self._organisation_q(value, self._roles(), per_letter=True)
+            )
+        field = "pk"
+        if (
+            connection.vendor == "sqlite"
+            and not self._for_set
+            and self._footprint(Organisation, value) > PROLIFIC
+        ):
+            queryset, field = queryset.alias(scan_pk=UNINDEXED_PK), "scan_pk"
+            self._walks = True
+        return queryset.filter(self._organisation_q(value, self._roles(), field=field))
 
     def filter_exclude_organisation(self, queryset, name, value):
         return queryset.exclude(self._organisation_q(value, self._roles()))
@@ -720,6 +735,17 @@ class LetterFilter(filters.FilterSet):
             )
         )
 
+
+# The stored counts of letters per role (letters.footprint) that the walks weigh.
+FOOTPRINT_COLUMNS = {
+    Person: ("letters_signed", "letters_received", "letters_mentioned_in"),
+    Organisation: (
+        "letters_issued",
+        "letters_signed_for",
+        "letters_received",
+        "letters_mentioned_in",
+    ),
+}
 
 # The filters naming records by id or key, and what they name (see _run_probes).
 REF_FILTERS = {

@@ -128,10 +128,11 @@ def unindexed(field: str) -> Func:
 UNINDEXED_PK = unindexed("pk")
 
 
-def organisation_role_q(organisation_ids) -> Q:
+def organisation_role_q(organisation_ids, field: str = "pk") -> Q:
     """Q on letters: the organisation issued, was signed for, received or is named.
     One IN over a UNION: the engines plan it as one set, not four probes per row
-    (measured at 100k letters on SQLite: 180 ms instead of 410 ms per query)."""
+    (measured at 100k letters on SQLite: 180 ms instead of 410 ms per query).
+    `field` is the letter's id as the filter tests it (pk, or an unindexed alias)."""
     from letters.models import Addressee, Issuer, Mention, Signatory
 
     parts = [
@@ -140,7 +141,7 @@ def organisation_role_q(organisation_ids) -> Q:
         .values("letter_id")
         for model in (Issuer, Signatory, Addressee, Mention)
     ]
-    return Q(pk__in=parts[0].union(*parts[1:]))
+    return Q(**{f"{field}__in": parts[0].union(*parts[1:])})
 
 
 class PersonQuerySet(models.QuerySet):
