@@ -828,18 +828,25 @@ class PersonFilter(filters.FilterSet):
         return queryset.filter(q)
 
     def filter_organisation(self, queryset, name, value):
+        """Persons who signed a published letter for these organisations, or held
+        a published office in them. The organisations are joined by id or key, not
+        an IN subquery: behind a subquery SQLite scanned all 1.1M signatures at 100k
+        letters (300 ms per query for the largest organisation); joined, it reads
+        the organisation's signatures from their index."""
         from letters.models import Signatory
 
-        bodies = _refs(Organisation, value)
+        ids, keys = value
+        named = Q(organisation_id__in=ids) | Q(organisation__key__in=keys)
         return queryset.filter(
             Q(
-                pk__in=Signatory.objects.filter(
-                    letter__status=PUBLISHED, organisation__in=bodies
-                ).values("person")
+                pk__in=Signatory.objects.filter(named, letter__status=PUBLISHED)
+                .order_by()
+                .values("person")
             )
             | Q(
                 pk__in=Membership.objects.published()
-                .filter(organisation__in=bodies)
+                .filter(named)
+                .order_by()
                 .values("person")
             )
         )

@@ -432,3 +432,33 @@ def test_one_signatory_alone_is_counted_from_their_stored_footprint(client, corp
     body, counts = _listed(client, {"signatory": str(person.pk)})
     assert body["count"] == len(body["results"]) == person.letters_signed - 1
     assert counts == []
+
+
+def test_persons_of_an_organisation_are_its_signatories_and_office_holders(
+    client, corpus
+):
+    """Named by key or by id (joined, not a subquery: see PersonFilter)."""
+    from letters.models import Membership
+
+    orgs = list(
+        Organisation.objects.filter(is_public=True).order_by("-letters_signed_for")
+    )
+    checked = 0
+    for org in orgs[:2] + orgs[-2:]:
+        truth = set(
+            Signatory.objects.filter(organisation=org, letter__status="published")
+            .exclude(person=None)
+            .values_list("person__key", flat=True)
+        ) | set(
+            Membership.objects.filter(organisation=org, status="published").values_list(
+                "person__key", flat=True
+            )
+        )
+        for value in (org.key, str(org.pk), f"{org.pk},{org.key}"):
+            body = client.get(
+                "/api/v1/persons/", {"organisation": value, "page_size": 500}
+            ).json()
+            assert {p["key"] for p in body["results"]} == truth, (org.key, value)
+            assert body["count"] == len(truth)
+        checked += bool(truth)
+    assert checked >= 2
