@@ -542,13 +542,10 @@ class LetterFilter(filters.FilterSet):
     def _only(self, name: str) -> bool:
         """Is `name` the only filter given that narrows the letters (ordering only
         sorts them)?"""
-        return any(
-            value not in EMPTY_VALUES
-            for key, value in self.form.cleaned_data.items()
-            if key == name
-        ) and all(
+        data = self.form.cleaned_data
+        return data.get(name) not in EMPTY_VALUES and all(
             value in EMPTY_VALUES
-            for key, value in self.form.cleaned_data.items()
+            for key, value in data.items()
             if key not in (name, "ordering")
         )
 
