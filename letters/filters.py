@@ -378,15 +378,22 @@ class LetterFilter(filters.FilterSet):
         than fetch and sort all their letters; the stored footprint tells which.
         The walk suits the first rows of a page, not the whole set: for counts and
         facets (filter_queryset's set_queryset) the letters are fetched by index."""
-        field = "pk"
+        queryset, field = self._walk_if_many(queryset, Person, value)
+        return queryset.filter(person_role_q(self._ids(Person, value), roles, field))
+
+    def _walk_if_many(self, queryset, model, value):
+        """(queryset, the letter id field to test): for records in more than
+        PROLIFIC letters SQLite walks the letters in order and tests the id, hidden
+        from the planner (scan_pk), and the list is counted by index instead
+        (set_queryset, see filter_queryset)."""
         if (
             connection.vendor == "sqlite"
             and not self._for_set
-            and self._footprint(Person, value) > PROLIFIC
+            and self._footprint(model, value) > PROLIFIC
         ):
-            queryset, field = queryset.alias(scan_pk=UNINDEXED_PK), "scan_pk"
             self._walks = True
-        return queryset.filter(person_role_q(self._ids(Person, value), roles, field))
+            return queryset.alias(scan_pk=UNINDEXED_PK), "scan_pk"
+        return queryset, "pk"
 
     @staticmethod
     def _value_key(value) -> tuple:
@@ -703,14 +710,7 @@ class LetterFilter(filters.FilterSet):
             return queryset.filter(
                 self._organisation_q(value, self._roles(), per_letter=True)
             )
-        field = "pk"
-        if (
-            connection.vendor == "sqlite"
-            and not self._for_set
-            and self._footprint(Organisation, value) > PROLIFIC
-        ):
-            queryset, field = queryset.alias(scan_pk=UNINDEXED_PK), "scan_pk"
-            self._walks = True
+        queryset, field = self._walk_if_many(queryset, Organisation, value)
         return queryset.filter(self._organisation_q(value, self._roles(), field=field))
 
     def filter_exclude_organisation(self, queryset, name, value):
