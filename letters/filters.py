@@ -55,6 +55,17 @@ NARROW_WINDOW = 5000
 PROLIFIC = 2000
 
 
+def walk_if_prolific(letters, count: int):
+    """(letters, the letter id field to test them on). For records in more than
+    PROLIFIC letters (`count`, their stored footprint) SQLite is told to walk the
+    letters in order and test each id against the record's letters, the id hidden
+    from the planner (scan_pk), rather than fetch and sort all of them for the
+    first rows of a page (docs/benchmarks.md)."""
+    if connection.vendor == "sqlite" and count > PROLIFIC:
+        return letters.alias(scan_pk=UNINDEXED_PK), "scan_pk"
+    return letters, "pk"
+
+
 class WindowProbe(NamedTuple):
     size: int  # letters in the date window, counted up to NARROW_WINDOW + 1
     earliest: date | None  # the earliest start among them (None: the window is empty)
@@ -196,7 +207,8 @@ class MultipleChoiceFilter(filters.MultipleChoiceFilter):
     """Without django-filter's default DISTINCT: every choice filter here tests a
     column of the listed records (or runs a method), so no join can repeat a row,
     and a DISTINCT over every column made the count of `kind=press_release` sort
-    the whole archive (215 ms at 100k letters; 4 ms without)."""
+    the whole archive (with the (status, kind) index: 140 -> 7.3 ms at 100k
+    letters, docs/benchmarks.md)."""
 
     field_class = MultipleChoiceField
 
@@ -382,18 +394,15 @@ class LetterFilter(filters.FilterSet):
         return queryset.filter(person_role_q(self._ids(Person, value), roles, field))
 
     def _walk_if_many(self, queryset, model, value):
-        """(queryset, the letter id field to test): for records in more than
-        PROLIFIC letters SQLite walks the letters in order and tests the id, hidden
-        from the planner (scan_pk), and the list is counted by index instead
-        (set_queryset, see filter_queryset)."""
-        if (
-            connection.vendor == "sqlite"
-            and not self._for_set
-            and self._footprint(model, value) > PROLIFIC
-        ):
-            self._walks = True
-            return queryset.alias(scan_pk=UNINDEXED_PK), "scan_pk"
-        return queryset, "pk"
+        """walk_if_prolific for the records this value names, except when the set
+        is being counted: a walked list is counted by index instead (set_queryset,
+        see filter_queryset). The footprints are only probed on SQLite, the one
+        engine that walks."""
+        if self._for_set or connection.vendor != "sqlite":
+            return queryset, "pk"
+        queryset, field = walk_if_prolific(queryset, self._footprint(model, value))
+        self._walks = self._walks or field != "pk"
+        return queryset, field
 
     @staticmethod
     def _value_key(value) -> tuple:
@@ -624,7 +633,8 @@ class LetterFilter(filters.FilterSet):
         filtered = self._filtered(queryset)
         if self._signed is not None:
             # One signatory and nothing else: their stored count is the list's
-            # (a prolific signatory's count read 53,000 index entries: 26 ms).
+            # (a prolific signatory's count read 53,000 index entries; page 2
+            # of their letters 48 -> 17 ms at 100k letters, docs/benchmarks.md).
             filtered.known_count = self._signed
         elif self._walks:
             self._for_set = True
@@ -705,7 +715,8 @@ class LetterFilter(filters.FilterSet):
         organisation's letters as one set, which SQLite either fetches and sorts
         or, for an organisation in many letters, tests while walking the letters
         in order (as for prolific persons: the first page of the largest
-        organisation at 100k letters, 35,000 letters, took 117 ms to sort)."""
+        organisation at 100k letters, 35,000 letters, 157 -> 53 ms,
+        docs/benchmarks.md)."""
         if self._narrow_window():
             return queryset.filter(
                 self._organisation_q(value, self._roles(), per_letter=True)
@@ -828,8 +839,9 @@ class PersonFilter(filters.FilterSet):
         """Persons who signed a published letter for these organisations, or held
         a published office in them. The organisations are joined by id or key, not
         an IN subquery: behind a subquery SQLite scanned all 1.1M signatures at 100k
-        letters (300 ms per query for the largest organisation); joined, it reads
-        the organisation's signatures from their index."""
+        letters (631 ms a page for the largest organisation, 144-183 ms joined,
+        docs/benchmarks.md); joined, it reads the organisation's signatures from
+        their index."""
         from letters.models import Signatory
 
         ids, keys = value

@@ -134,10 +134,6 @@ class PlaceRefSerializer(serializers.ModelSerializer):
         return place_ref(self, instance)
 
 
-# The letter columns a LetterRefSerializer reads (the date's own and the order's).
-LETTER_REF_COLUMNS = ("identifier", "title", "kind", "date", "date_earliest")
-
-
 class LetterRefSerializer(serializers.ModelSerializer):
     url = serializers.SerializerMethodField()
 
@@ -147,6 +143,14 @@ class LetterRefSerializer(serializers.ModelSerializer):
 
     def get_url(self, obj) -> str:
         return _url(self, "letter-detail", identifier=obj.identifier)
+
+
+# The letter columns a LetterRefSerializer reads (`url` is built from the
+# identifier), and the one lists of references are ordered by.
+LETTER_REF_COLUMNS = (
+    *(f for f in LetterRefSerializer.Meta.fields if f != "url"),
+    "date_earliest",
+)
 
 
 class SignatorySerializer(serializers.ModelSerializer):
@@ -428,10 +432,13 @@ class PersonLettersSerializer(serializers.Serializer):
     mentioned_in = LetterRefSerializer(many=True, help_text=FIRST_LETTERS)
 
 
+ALL_LETTERS = "Every published letter in this role: the letters list, paginated."
+
+
 class PersonLetterListsSerializer(serializers.Serializer):
-    signed = serializers.URLField()
-    received = serializers.URLField()
-    mentioned_in = serializers.URLField()
+    signed = serializers.URLField(help_text=ALL_LETTERS)
+    received = serializers.URLField(help_text=ALL_LETTERS)
+    mentioned_in = serializers.URLField(help_text=ALL_LETTERS)
 
 
 class PersonDetailSerializer(PersonSerializer):
@@ -507,10 +514,10 @@ class OrganisationLettersSerializer(serializers.Serializer):
 
 
 class OrganisationLetterListsSerializer(serializers.Serializer):
-    issued = serializers.URLField()
-    signed_for = serializers.URLField()
-    received = serializers.URLField()
-    mentioned_in = serializers.URLField()
+    issued = serializers.URLField(help_text=ALL_LETTERS)
+    signed_for = serializers.URLField(help_text=ALL_LETTERS)
+    received = serializers.URLField(help_text=ALL_LETTERS)
+    mentioned_in = serializers.URLField(help_text=ALL_LETTERS)
 
 
 class OrganisationDetailSerializer(OrganisationSerializer):

@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import re
 
-from django.db import connection
 from django.db.models import QuerySet
 from django.http import StreamingHttpResponse
 from django_filters.rest_framework import DjangoFilterBackend
@@ -36,7 +35,7 @@ from letters.models import (
     Signatory,
 )
 from letters.pagination import ArchivePagination
-from letters.querysets import PUBLISHED, UNINDEXED_PK, attach_roles
+from letters.querysets import PUBLISHED, attach_roles
 from letters.renderers import MULTI_SEPARATOR, Echo, cell, names, ref_name
 from letters.serializers import DETAIL_LETTERS, LETTER_REF_COLUMNS
 
@@ -420,11 +419,10 @@ def _first_letters(role_model, count: int, **holder):
     person or organisation, `count` of them in all (the stored footprint): the
     columns a letter reference shows, the letters selected by id from the role rows
     (a join with DISTINCT sorted every one of a prolific signatory's 53,000 letters
-    with all their columns: 650 ms). For many letters SQLite walks the letters in
-    date order and stops at the hundredth (as the letters list does: 115 -> 9 ms)."""
-    letters, field = Letter.objects.published(), "pk"
-    if connection.vendor == "sqlite" and count > filters.PROLIFIC:
-        letters, field = letters.alias(scan_pk=UNINDEXED_PK), "scan_pk"
+    with all their columns). For many letters SQLite walks the letters in date
+    order and stops at the hundredth, as the letters list does. That person's page:
+    2,897 -> 19 ms at 100k letters (docs/benchmarks.md)."""
+    letters, field = filters.walk_if_prolific(Letter.objects.published(), count)
     rows = role_model.objects.filter(**holder).values("letter")
     return (
         letters.filter(**{f"{field}__in": rows})
