@@ -42,7 +42,7 @@ def _entity_counts(parts, size) -> tuple[str, list]:
     COUNT(DISTINCT letter_id) over UNION ALL, rather than COUNT(*) over a UNION: the
     same numbers, but the UNION deduplicated every pair of the set in one temporary
     B-tree before grouping (the person facet of the whole archive at 100k letters,
-    1.3M pairs: 2.8 s, against 0.96 s; one year: 155 against 113 ms, SQLite)."""
+    1.3M pairs: 2.7 -> 0.9 s on SQLite, docs/benchmarks.md)."""
     union = parts[0].union(*parts[1:], all=True)
     sql, params = union.query.sql_with_params()
     return (

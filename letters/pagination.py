@@ -24,10 +24,9 @@ class SetCountPaginator(Paginator):
     read whole, from `object_list.page_rows` (the list before its filters, set by
     ArchiveViewSet.filter_queryset: the filters are not evaluated twice). OFFSET
     otherwise reads, and discards, every earlier row with all its columns and
-    joins: at 100k letters page 1,000 of the letters took 708 ms on SQLite and 441
-    ms on PostgreSQL, 119 and 116 ms this way; page 11 of a three-month window,
-    15 -> 5 ms. The first page stays a plain LIMIT: with no row to skip, the
-    filters' walk is cheaper once (window + organisation, SQLite: 2 against 5 ms).
+    joins: at 100k letters page 1,000 of the letters took 671 ms on SQLite and 423
+    ms on PostgreSQL, 119 and 125 ms this way (docs/benchmarks.md). The first page
+    stays a plain LIMIT: it has no row to skip, and the filters' own walk reads it.
     """
 
     @cached_property
