@@ -53,6 +53,13 @@ NARROW_WINDOW = 5000
 # Letters (signed, received, mentioned in) above which a person filter walks the
 # letters in order on SQLite instead of fetching all of that person's letters.
 PROLIFIC = 2000
+# A walked list (above) is also counted by walking when its date window holds fewer
+# than this many letters per letter of the record's footprint; otherwise by reading
+# the record's letters by index. At 100k letters on SQLite a count reads ~2.5 us per
+# letter of the record by index and ~0.3 us per letter of the window by walking, and
+# the probe that sizes the window costs another ~0.3 us per letter (break-even near
+# 4.5; docs/benchmarks.md).
+WALK_COUNT_RATIO = 3
 
 
 def walk_if_prolific(letters, count: int):
@@ -67,7 +74,8 @@ def walk_if_prolific(letters, count: int):
 
 
 class WindowProbe(NamedTuple):
-    size: int  # letters in the date window, counted up to NARROW_WINDOW + 1
+    size: int  # letters in the window, counted up to NARROW_WINDOW + 1 (or further:
+    # up to WALK_COUNT_RATIO times the footprint filtered on, see _walk_count_cap)
     earliest: date | None  # the earliest start among them (None: the window is empty)
 
 
@@ -452,8 +460,12 @@ class LetterFilter(filters.FilterSet):
         """
         return self._probe  # run with the other probes by _run_probes
 
-    def _window_probe_sql(self) -> list[tuple[str, list]] | None:
-        """The window probe's five scalar subqueries (see _window_probe)."""
+    def _window_probe_sql(
+        self, cap: tuple[str, list] | None = None
+    ) -> list[tuple[str, list]] | None:
+        """The window probe's five scalar subqueries (see _window_probe). The size
+        is read up to NARROW_WINDOW + 1 letters, or up to `cap` (an SQL expression
+        and its parameters) when that is larger: see _count_by_walk."""
         start, end = self._window()
         if start is None and end is None:
             return None
@@ -474,18 +486,16 @@ class LetterFilter(filters.FilterSet):
         any_range = Q()
         for one in ranges:
             any_range |= one
-        pieces = [window.filter(any_range).values("pk")[: NARROW_WINDOW + 1]]
-        pieces += [
-            window.filter(one).order_by("date_earliest").values("date_earliest")[:1]
-            for one in ranges
-        ]
-        out = []
-        for i, piece in enumerate(pieces):
-            text, args = piece.query.sql_with_params()
-            out.append(
-                (f"(SELECT COUNT(*) FROM ({text}) w)" if i == 0 else f"({text})",
-                 list(args))
-            )  # fmt: skip
+        text, args = window.filter(any_range).values("pk").query.sql_with_params()
+        limit, limit_args = f"{NARROW_WINDOW + 1}", []
+        if cap is not None:
+            limit, limit_args = f"max({NARROW_WINDOW + 1}, {cap[0]})", cap[1]
+        size = f"(SELECT COUNT(*) FROM ({text} LIMIT {limit}) w)"
+        out = [(size, [*args, *limit_args])]
+        for one in ranges:
+            first = window.filter(one).order_by("date_earliest")
+            text, args = first.values("date_earliest")[:1].query.sql_with_params()
+            out.append((f"({text})", list(args)))
         return out
 
     @staticmethod
@@ -515,7 +525,17 @@ class LetterFilter(filters.FilterSet):
         self._resolved: dict[tuple, list[int]] = {}
         pieces: list[tuple[str, list]] = []
         readers = []  # (number of values, what to do with them), in pieces' order
-        window = self._window_probe_sql()
+        footprints = []  # (model, value, its footprint's scalar subquery)
+        if connection.vendor == "sqlite":  # only SQLite's walks need them
+            for name, model in (
+                ("person", Person),
+                ("signatory", Person),
+                ("organisation", Organisation),
+            ):
+                if data.get(name):
+                    sql = self._footprint_sql(model, data[name])
+                    footprints.append((model, data[name], sql))
+        window = self._window_probe_sql(self._walk_count_cap(footprints))
         if window is not None:
             pieces += window
             readers.append((len(window), self._read_window))
@@ -524,15 +544,9 @@ class LetterFilter(filters.FilterSet):
                 for model in models:
                     pieces.append(_ids_sql(model, data[name]))
                     readers.append((1, self._resolution(model, data[name])))
-        if connection.vendor == "sqlite":  # only SQLite's walks need them
-            for name, model in (
-                ("person", Person),
-                ("signatory", Person),
-                ("organisation", Organisation),
-            ):
-                if data.get(name):
-                    pieces.append(self._footprint_sql(model, data[name]))
-                    readers.append((1, self._footprint_reader(model, data[name])))
+        for model, value, sql in footprints:
+            pieces.append(sql)
+            readers.append((1, self._footprint_reader(model, value)))
         if self._only("signatory"):
             pieces.append(self._signed_sql(data["signatory"]))
             readers.append((1, self._read_signed))
@@ -554,6 +568,32 @@ class LetterFilter(filters.FilterSet):
         for count, read in readers:
             read(values[:count])
             values = values[count:]
+
+    @staticmethod
+    def _walk_count_cap(footprints) -> tuple[str, list] | None:
+        """How far the window probe reads when a record filter may walk: up to
+        WALK_COUNT_RATIO times the smallest footprint asked for (SQL, params).
+        SQLite's scalar min() and max(); footprints are only probed there."""
+        if not footprints:
+            return None
+        sqls = [sql for _model, _value, (sql, _params) in footprints]
+        params = [p for _model, _value, (_sql, ps) in footprints for p in ps]
+        least = sqls[0] if len(sqls) == 1 else f"min({', '.join(sqls)})"
+        return f"{WALK_COUNT_RATIO} * {least}", params
+
+    def _count_by_walk(self) -> bool:
+        """Is a walked list cheaper to count by walking its date window too?
+
+        Counting a prolific record's letters by index reads each of them (~2.5 us a
+        letter at 100k on SQLite: 110 ms for a person who signed 53,000), whatever
+        the window; walking the window tests each of its letters against the
+        record's (~0.3 us a letter: 11 ms for that person in 2015). The probe read
+        the window's size up to WALK_COUNT_RATIO times the smallest footprint
+        filtered on (_walk_count_cap), so a size below that is exact."""
+        probe, footprints = self._probe, self._footprints
+        if probe is None or not footprints:
+            return False
+        return probe.size < WALK_COUNT_RATIO * min(footprints.values())
 
     def _only(self, name: str) -> bool:
         """Is `name` the only filter given that narrows the letters (ordering only
@@ -623,9 +663,10 @@ class LetterFilter(filters.FilterSet):
 
     def filter_queryset(self, queryset):
         """The filtered letters. When a filter chose a plan that walks the letters
-        in order (good for a page, poor for counting the whole set), the result
-        carries `set_queryset`: the same letters planned for reading them all, which
-        the paginator counts (still one query). Facets keep the walk: grouping a
+        in order (good for a page, poor for counting the whole set unless the date
+        window is small: _count_by_walk), the result carries `set_queryset`: the
+        same letters planned for reading them all, which the paginator counts
+        (still one query). Facets keep the walk: grouping a
         prolific person's letters measured slower through the index (247 ms against
         203 ms at 100k)."""
         self._for_set, self._walks = False, False
@@ -636,7 +677,7 @@ class LetterFilter(filters.FilterSet):
             # (a prolific signatory's count read 53,000 index entries; page 2
             # of their letters 48 -> 17 ms at 100k letters, docs/benchmarks.md).
             filtered.known_count = self._signed
-        elif self._walks:
+        elif self._walks and not self._count_by_walk():
             self._for_set = True
             filtered.set_queryset = self._filtered(queryset)
         return filtered

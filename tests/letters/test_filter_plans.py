@@ -280,6 +280,65 @@ def test_a_walked_list_is_counted_through_the_index(client, corpus, monkeypatch)
     assert len(queries.captured_queries) <= 5
 
 
+@pytest.mark.skipif(
+    connection.vendor != "sqlite", reason="only SQLite walks a record's letters"
+)
+@pytest.mark.parametrize("parameter", ["signatory", "organisation"])
+def test_a_walked_list_in_a_small_window_is_counted_by_walking_it(
+    client, corpus, monkeypatch, parameter
+):
+    """A prolific record in a date window: the count walks the window when it holds
+    fewer than WALK_COUNT_RATIO letters per letter of the record's footprint, and
+    reads the record's letters by index otherwise. The window's size must come
+    from a probe that read that far (not the NARROW_WINDOW + 1 letters it reads
+    for the organisation plans), and both counts must be the truth."""
+    if parameter == "signatory":
+        record = Person.objects.filter(synthetic=True).order_by("-letters_signed")[0]
+        footprint = sum(
+            getattr(record, column) for column in filters.FOOTPRINT_COLUMNS[Person]
+        )
+        rows = Signatory.objects.filter(person=record)
+    else:
+        record = Organisation.objects.filter(synthetic=True).order_by(
+            "-letters_signed_for"
+        )[0]
+        footprint = sum(
+            getattr(record, column)
+            for column in filters.FOOTPRINT_COLUMNS[Organisation]
+        )
+        rows = [
+            table.objects.filter(organisation=record)
+            for table in (Signatory, Addressee, Mention, Issuer)
+        ]
+    rows = rows if isinstance(rows, list) else [rows]
+    ids = {i for part in rows for i in part.values_list("letter_id", flat=True)}
+    window = Letter.objects.published().filter(date_latest__gte=date(2010, 1, 1))
+    truth = window.filter(pk__in=ids).count()
+    assert 3 < truth < footprint < window.count()  # the window holds more letters
+
+    def count_and_its_sql():
+        with CaptureQueriesContext(connection) as queries:
+            body = client.get(
+                "/api/v1/letters/",
+                {parameter: record.key, "date_after": "2010", "page_size": 2},
+            ).json()
+        sql = [q["sql"] for q in queries.captured_queries if '"__count"' in q["sql"]]
+        assert len(sql) == 1
+        assert len(queries.captured_queries) <= 5
+        return body["count"], sql[0]
+
+    monkeypatch.setattr(filters, "PROLIFIC", 0)  # the page walks
+    monkeypatch.setattr(filters, "NARROW_WINDOW", 1)  # no per-letter EXISTS plan
+    monkeypatch.setattr(filters, "WALK_COUNT_RATIO", 1)  # window > footprint
+    count, sql = count_and_its_sql()
+    assert count == truth
+    assert '+"letters_letter"."id"' not in sql
+    monkeypatch.setattr(filters, "WALK_COUNT_RATIO", 10**6)
+    count, sql = count_and_its_sql()
+    assert count == truth
+    assert '+"letters_letter"."id" IN' in sql
+
+
 def test_every_ref_filter_is_resolved_by_the_probe():
     """A ref filter missing from REF_FILTERS would find no ids to filter by."""
     refs = {
