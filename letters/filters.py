@@ -151,6 +151,27 @@ class RefListField(forms.Field):
         return ids, keys
 
 
+class PartyRefListField(RefListField):
+    """Keys of persons or organisations. A numeric id is refused: persons and
+    organisations are numbered apart, so one id may name a person and an
+    organisation at once, and a list of "either" would silently hold both."""
+
+    def __init__(self, *args, parameter: str = "", **kwargs):
+        self.parameter = parameter
+        super().__init__(*args, **kwargs)
+
+    def to_python(self, value):
+        refs = super().to_python(value)
+        if refs and refs[0]:
+            number, role = refs[0][0], self.parameter  # role: addressee or cc
+            raise forms.ValidationError(
+                f"{number!r} is a numeric id, which can name both a person and an "
+                "organisation: give a key such as 'laurent-fabius', or the id as "
+                f"person={number}&role={role} or organisation={number}&role={role}"
+            )
+        return refs
+
+
 class PartialDateField(forms.CharField):
     def to_python(self, value):
         value = super().to_python(value)
@@ -228,6 +249,19 @@ class MultipleChoiceFilter(filters.MultipleChoiceFilter):
 @extend_schema_field({"type": "string", "example": "laurent-fabius"})
 class RefFilter(filters.Filter):
     field_class = RefListField
+
+
+class PartyRefFilter(RefFilter):
+    """A person or an organisation, by key (PartyRefListField)."""
+
+    field_class = PartyRefListField
+
+    @property
+    def field(self):
+        if not hasattr(self, "_field"):
+            self.extra["parameter"] = self.field_name
+            super().field  # noqa: B018 (builds self._field)
+        return self._field
 
 
 def _named(model, value):
@@ -326,13 +360,16 @@ class LetterFilter(filters.FilterSet):
     signatory = RefFilter(
         method="filter_signatory", help_text="Signed by any of these persons."
     )
-    addressee = RefFilter(
+    addressee = PartyRefFilter(
         method="filter_addressee",
-        help_text="Addressed (to or cc) to any of these persons or organisations.",
+        help_text="Addressed (to or cc) to any of these persons or organisations, by "
+        "key (an id could name one of each: use person= or organisation= with "
+        "role=addressee).",
     )
-    cc = RefFilter(
+    cc = PartyRefFilter(
         method="filter_cc",
-        help_text="With any of these persons or organisations in copy (cc).",
+        help_text="With any of these persons or organisations in copy (cc), by key "
+        "(for an id: person= or organisation= with role=cc).",
     )
     organisation = RefFilter(
         method="filter_organisation",

@@ -8,7 +8,12 @@ import pytest
 
 from letters.models import Letter, Organisation, Person, Place
 from tests.conftest import identifiers
-from tests.factories import LetterFactory
+from tests.factories import (
+    AddresseeFactory,
+    LetterFactory,
+    OrganisationFactory,
+    PersonFactory,
+)
 
 L = "/api/v1/letters/"
 ALL = ["adv-0001", "adv-0002", "adv-0003", "adv-0004", "adv-0005"]  # by identifier
@@ -65,8 +70,32 @@ def test_letters_received_in_may_2015(api, seeded):
 def test_letters_with_laurent_fabius_in_copy(api, seeded):
     assert ids(api, cc="laurent-fabius") == ["adv-0005"]
     fabius = Person.objects.get(key="laurent-fabius")
-    assert ids(api, cc=str(fabius.pk)) == ["adv-0005"]
+    assert ids(api, person=str(fabius.pk), role="cc") == ["adv-0005"]
     assert ids(api, person="laurent-fabius", role="cc") == ["adv-0005"]
+
+
+@pytest.mark.parametrize("parameter", ["addressee", "cc"])
+def test_addressee_and_cc_refuse_an_id_that_could_name_a_person_or_a_body(
+    api, db, parameter
+):
+    """Persons and organisations are numbered apart: the same id names one of each.
+    `addressee`/`cc` take either, so an id is refused (it once matched both) with
+    the unambiguous forms in the message; `person=`/`organisation=` with `role=`
+    take it."""
+    role = parameter if parameter == "cc" else "to"
+    person = PersonFactory()
+    body = OrganisationFactory(pk=person.pk)  # the same number, another record
+    to_person = AddresseeFactory(person=person, role=role).letter
+    to_body = AddresseeFactory(person=None, organisation=body, role=role).letter
+    for value in (str(person.pk), f"{body.key},{person.pk}"):
+        error = api(L, status=400, **{parameter: value})
+        assert list(error) == [parameter]
+        assert f"person={person.pk}&role={parameter}" in error[parameter][0]
+        assert f"organisation={person.pk}&role={parameter}" in error[parameter][0]
+    assert ids(api, **{parameter: person.key}) == [to_person.identifier]
+    assert ids(api, **{parameter: body.key}) == [to_body.identifier]
+    assert ids(api, person=str(person.pk), role=parameter) == [to_person.identifier]
+    assert ids(api, organisation=str(body.pk), role=parameter) == [to_body.identifier]
 
 
 def test_letters_signed_for_the_s_and_d_group(api, seeded):
