@@ -383,6 +383,41 @@ def test_a_choice_filter_counts_from_its_index_without_distinct(
         assert f"COVERING INDEX {index}" in plan, plan
 
 
+@pytest.mark.parametrize("ordering", ["title", "-title"])
+def test_title_order_pages_through_its_index(client, corpus, ordering):
+    """ordering=title sorted every published letter for each page (440 ms at 100k
+    on SQLite); the (status, title, date, identifier) index yields them in order.
+    Pages of 7 must still be the slices of the whole order, ties broken by date."""
+    descending = ordering.startswith("-")
+    first = Letter.objects.filter(synthetic=True).order_by("pk")[:20]
+    Letter.objects.filter(pk__in=list(first.values_list("pk", flat=True))).update(
+        title="Same"
+    )
+    found, _sql = ordered(client, {"ordering": ordering, "page_size": 7})
+    letters = list(Letter.objects.published())
+    by_date = sorted(letters, key=lambda x: (x.date_earliest or date.max, x.identifier))
+    truth = [x.identifier for x in by_date]
+    ties = [x.identifier for x in by_date if x.title == "Same"]
+    assert len(ties) > 7  # the tie spans pages
+    if connection.vendor == "sqlite":  # byte order, as Python's for UTF-8 text
+        truth = [
+            x.identifier
+            for x in sorted(by_date, key=lambda x: x.title, reverse=descending)
+        ]  # stable: ties keep their date order
+        assert found == truth
+        with CaptureQueriesContext(connection) as queries:
+            client.get("/api/v1/letters/", {"ordering": ordering, "page_size": 7})
+        page = next(q["sql"] for q in queries.captured_queries if "LIMIT 7" in q["sql"])
+        with connection.cursor() as cursor:
+            cursor.execute(f"EXPLAIN QUERY PLAN {page}")
+            plan = " | ".join(row[-1] for row in cursor.fetchall())
+        assert "INDEX letter_status_title" in plan, plan
+        assert "TEMP B-TREE FOR ORDER BY" not in plan, plan
+    else:
+        assert sorted(found) == sorted(truth)
+    assert [i for i in found if i in ties] == ties  # ties in date order
+
+
 def test_person_and_organisation_facets_agree_with_their_filters(client, corpus):
     """A facet group's count is the count its filter value lists: letters, not role
     rows, however many roles an entity has in one letter."""
