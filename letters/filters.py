@@ -632,6 +632,15 @@ class LetterFilter(filters.FilterSet):
             return False
         return probe.size < WALK_COUNT_RATIO * min(footprints.values())
 
+    def _unfiltered(self) -> bool:
+        """Does no filter narrow the letters (`ordering` sorts them, and `role`
+        only qualifies `person` or `organisation`)?"""
+        return all(
+            value in EMPTY_VALUES
+            for key, value in self.form.cleaned_data.items()
+            if key not in ("ordering", "role")
+        )
+
     def _only(self, name: str) -> bool:
         """Is `name` the only filter given that narrows the letters (ordering only
         sorts them)?"""
@@ -717,6 +726,8 @@ class LetterFilter(filters.FilterSet):
         elif self._walks and not self._count_by_walk():
             self._for_set = True
             filtered.set_queryset = self._filtered(queryset)
+        # Every published letter: the facets may rank from the stored footprint.
+        filtered.whole_archive = self._unfiltered()
         return filtered
 
     def _filtered(self, queryset):

@@ -352,7 +352,12 @@ class LetterViewSet(ArchiveViewSet):
         queryset = self.filter_queryset(self.get_queryset())
         page = self.paginate_queryset(queryset)
         data = self.page_data(page)
-        facet_data = facets.compute(queryset, requested, size) if requested else None
+        facet_data = None
+        if requested:
+            everything = getattr(queryset, "whole_archive", False)
+            facet_data = facets.compute(
+                queryset, requested, size, whole_archive=everything
+            )
         return self.paginator.get_paginated_response(data, facets=facet_data)
 
     def facet_request(self, request):

@@ -8,7 +8,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from letters import dates, filters, synthetic
+from letters import dates, facets, filters, footprint, synthetic
 from letters.models import (
     Addressee,
     Issuer,
@@ -18,6 +18,7 @@ from letters.models import (
     Person,
     Signatory,
 )
+from letters.vocabularies import LetterKind
 
 ROLE_TABLES = {
     "signatory": [Signatory],
@@ -416,6 +417,54 @@ def test_title_order_pages_through_its_index(client, corpus, ordering):
     else:
         assert sorted(found) == sorted(truth)
     assert [i for i in found if i in ties] == ties  # ties in date order
+
+
+@pytest.mark.parametrize("name", ["person", "organisation"])
+def test_whole_archive_facets_rank_exactly_among_the_contenders(client, corpus, name):
+    """Without filters the person and organisation facets count only the letters
+    of the entities that can rank (facets._contenders, from the stored footprint).
+    The groups must be exactly the top of a full count, ties broken by id, at every
+    size; and the contenders must be fewer than all entities (or nothing is
+    tested)."""
+    model = Person if name == "person" else Organisation
+    tables = (Signatory, Addressee, Mention) + ((Issuer,) if name != "person" else ())
+    letters_of: dict[int, set[int]] = {}
+    for table in tables:
+        rows = table.objects.filter(
+            letter__status="published", **{f"{name}__isnull": False}
+        )
+        for entity, letter in rows.values_list(f"{name}_id", "letter_id"):
+            letters_of.setdefault(entity, set()).add(letter)
+    ranked = sorted(letters_of, key=lambda e: (-len(letters_of[e]), e))
+    keys = dict(model.objects.values_list("pk", "key"))
+    for size in (1, 3, 10, 40):
+        with CaptureQueriesContext(connection) as queries:
+            body = client.get(
+                "/api/v1/letters/", {"facets": name, "facet_size": size, "page_size": 1}
+            ).json()
+        truth = [(keys[e], len(letters_of[e])) for e in ranked[:size]]
+        assert [(g["value"], g["count"]) for g in body["facets"][name]] == truth
+        facet_sql = next(
+            q["sql"] for q in queries.captured_queries if "COUNT(DISTINCT" in q["sql"]
+        )
+        assert '"letters_mentioned_in"' in facet_sql  # ranked among the contenders
+    counts = (
+        footprint.PERSON_COUNTS if name == "person" else footprint.ORGANISATION_COUNTS
+    )
+    contenders = facets._contenders(model, list(counts), 3).count()
+    assert 3 <= contenders < len(letters_of)
+    # A filter that keeps every letter takes the full count: the same groups.
+    every_kind = ",".join(LetterKind.values)
+    with CaptureQueriesContext(connection) as queries:
+        filtered = client.get(
+            "/api/v1/letters/", {"facets": name, "facet_size": 10, "kind": every_kind}
+        ).json()
+    assert not any(
+        '"letters_mentioned_in"' in q["sql"] for q in queries.captured_queries
+    )
+    assert filtered["count"] == Letter.objects.published().count()
+    truth = [(keys[e], len(letters_of[e])) for e in ranked[:10]]
+    assert [(g["value"], g["count"]) for g in filtered["facets"][name]] == truth
 
 
 def test_person_and_organisation_facets_agree_with_their_filters(client, corpus):
