@@ -28,6 +28,17 @@ DEFAULT_SIZE = 10
 MAX_SIZE = 100
 
 
+class YearOf(ExtractYear):
+    """The year of a date. On SQLite, Django's ExtractYear calls a Python function
+    for each row (django_date_extract); dates are stored there as ISO text, whose
+    first four digits are the year: the year facet of the whole archive at 100k
+    letters 170 -> 29 ms (docs/benchmarks.md)."""
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        sql, params = compiler.compile(self.lhs)
+        return f"CAST(substr({sql}, 1, 4) AS INTEGER)", params
+
+
 def _grouped(queryset, expression_name, size):
     return (
         queryset.order_by()
@@ -117,7 +128,7 @@ def compute(
             rows = (
                 queryset.order_by()
                 .exclude(date_earliest=None)
-                .annotate(facet_year=ExtractYear("date_earliest"))
+                .annotate(facet_year=YearOf("date_earliest"))
                 .values_list("facet_year")
                 .annotate(n=Count("pk"))
                 .order_by("-n", "facet_year")[:size]
@@ -188,7 +199,7 @@ def compute(
         elif facet == "language":
             label = LANGUAGE_LABELS.get(value, value)
         elif facet == "year":
-            label = value
+            value = label = f"{int(value):04d}"  # as the year filter takes it
         elif facet == "organisation" and extra:
             label = f"{label} ({extra})"
         out[facet].append({"value": value, "label": str(label), "count": n})

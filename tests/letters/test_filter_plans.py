@@ -467,6 +467,31 @@ def test_whole_archive_facets_rank_exactly_among_the_contenders(client, corpus, 
     assert [(g["value"], g["count"]) for g in filtered["facets"][name]] == truth
 
 
+def test_the_year_facet_counts_each_letter_under_the_year_it_begins(client, corpus):
+    """Year groups from the date's own text on SQLite (facets.YearOf), as Django's
+    ExtractYear on PostgreSQL: the same years and counts as Python's, a year before
+    1000 and undated letters included; a group's value is what `year=` takes."""
+    early = Letter.objects.filter(synthetic=True).order_by("pk")[0]
+    early.date = "0987-06"
+    early.save()
+    undated = Letter.objects.filter(synthetic=True).order_by("pk")[1]
+    undated.date = ""
+    undated.save()
+    years: dict[int, int] = {}
+    for start in Letter.objects.published().values_list("date_earliest", flat=True):
+        if start is not None:
+            years[start.year] = years.get(start.year, 0) + 1
+    truth = sorted(years.items(), key=lambda item: (-item[1], item[0]))
+    with CaptureQueriesContext(connection) as queries:
+        body = client.get("/api/v1/letters/", {"facets": "year", "facet_size": 100})
+    groups = body.json()["facets"]["year"]
+    assert [(int(g["value"]), g["count"]) for g in groups] == truth
+    assert not any("django_date_extract" in q["sql"] for q in queries.captured_queries)
+    assert {"value": "0987", "label": "0987", "count": 1} in groups
+    listed = client.get("/api/v1/letters/", {"year": "0987"}).json()  # its filter
+    assert [r["identifier"] for r in listed["results"]] == [early.identifier]
+
+
 def test_person_and_organisation_facets_agree_with_their_filters(client, corpus):
     """A facet group's count is the count its filter value lists: letters, not role
     rows, however many roles an entity has in one letter."""
