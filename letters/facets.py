@@ -5,7 +5,7 @@ filter accepts. All the facets asked for are one query, whatever the size of the
 from __future__ import annotations
 
 from django.db import connection
-from django.db.models import Count, F, OuterRef, Subquery
+from django.db.models import Count, F, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce, ExtractYear, Greatest
 
 from letters.footprint import ORGANISATION_COUNTS, PERSON_COUNTS, PUBLISHED
@@ -64,6 +64,38 @@ def _entity_counts(parts, size) -> tuple[str, list]:
     )
 
 
+ENTITIES = {
+    # facet: (model, role field, role models, stored counts per role)
+    "organisation": (
+        Organisation,
+        "organisation",
+        (Issuer, Signatory, Addressee, Mention),
+        ORGANISATION_COUNTS,
+    ),
+    "person": (Person, "person", (Signatory, Addressee, Mention), PERSON_COUNTS),
+}
+
+
+def _contender_ids(names, size) -> dict[str, list[int]]:
+    """{facet: ids of its contenders} for the entity facets asked for, in ONE
+    query. The ids go into the facet query as literals: behind a subquery
+    PostgreSQL expected thousands of contenders, not ten, and hashed every role
+    row (the person facet at 100k letters: 405 ms; with literals, see
+    docs/benchmarks.md)."""
+    parts = [
+        _contenders(ENTITIES[name][0], list(ENTITIES[name][3]), size)
+        .annotate(facet=Value(name))
+        .values_list("facet", "pk")
+        for name in names
+        if name in ENTITIES
+    ]
+    out: dict[str, list[int]] = {name: [] for name in names if name in ENTITIES}
+    if parts:
+        for facet, pk in parts[0].union(*parts[1:], all=True):
+            out[facet].append(pk)
+    return out
+
+
 def _contenders(model, columns, size):
     """The persons or organisations that can rank among the `size` in the most
     published letters of the whole archive, from their stored footprint (kept
@@ -112,12 +144,14 @@ def compute(
     """The facets asked for, all in ONE query (a UNION ALL of one grouped query per
     facet), so a list with facets stays within the API's query budget.
     `whole_archive`: the queryset is every published letter, unfiltered; the
-    person and organisation facets then count only the contenders' letters."""
+    person and organisation facets then count only the contenders' letters, found
+    by one more query (the whole archive needs no filter probe: still four)."""
     out: dict[str, list[dict]] = {name: [] for name in names}
     if not names or queryset.query.is_empty():
         return out
     q = connection.ops.quote_name
     letters = queryset.order_by().values("pk")
+    contenders = _contender_ids(names, size) if whole_archive else {}
     parts = []
     for name in names:
         if name in ("kind", "language"):
@@ -160,23 +194,15 @@ def compute(
             parts.append(
                 _part(name, sql, params, "f.key", "f.label", "NULL", "f.label")
             )
-        elif name in ("organisation", "person"):
+        elif name in ENTITIES:
+            model, field, models, _counts = ENTITIES[name]
             if name == "organisation":
-                model, field, models = Organisation, "organisation", (
-                    Issuer, Signatory, Addressee, Mention,
-                )  # fmt: skip
                 label, extra = "e.name", "e.acronym"
-                counts = ORGANISATION_COUNTS
             else:
-                model, field, models = Person, "person", (Signatory, Addressee, Mention)
                 label, extra = "e.display_name", "NULL"
-                counts = PERSON_COUNTS
             among = {"letter__in": letters, f"{field}__isnull": False}
             if whole_archive:  # driven by the contenders' role rows
-                among = {
-                    "letter__status": PUBLISHED,
-                    f"{field}__in": _contenders(model, list(counts), size),
-                }
+                among = {"letter__status": PUBLISHED, f"{field}__in": contenders[name]}
             pairs = [
                 role.objects.filter(**among)
                 .order_by()
