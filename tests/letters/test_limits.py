@@ -28,7 +28,7 @@ def test_a_slow_postgresql_query_is_cancelled_with_a_503(
 ):
     settings.API_QUERY_TIME_LIMIT_MS = 50
 
-    def slow(queryset, names, size):
+    def slow(queryset, names, size, **options):
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_sleep(2)")
 
