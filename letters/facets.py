@@ -31,8 +31,8 @@ MAX_SIZE = 100
 class YearOf(ExtractYear):
     """The year of a date. On SQLite, Django's ExtractYear calls a Python function
     for each row (django_date_extract); dates are stored there as ISO text, whose
-    first four digits are the year: the year facet of the whole archive at 100k
-    letters 170 -> 29 ms (docs/benchmarks.md)."""
+    first four digits are the year: the whole-archive year facet at 100k letters,
+    171 -> 55 ms with the list around it (docs/benchmarks.md)."""
 
     def as_sqlite(self, compiler, connection, **extra_context):
         sql, params = compiler.compile(self.lhs)
@@ -80,7 +80,7 @@ def _contender_ids(names, size) -> dict[str, list[int]]:
     """{facet: ids of its contenders} for the entity facets asked for, in ONE
     query. The ids go into the facet query as literals: behind a subquery
     PostgreSQL expected thousands of contenders, not ten, and hashed every role
-    row (the person facet at 100k letters: 405 ms; with literals, see
+    row (the person facet at 100k letters: 405 ms; 151 ms with the literals,
     docs/benchmarks.md)."""
     parts = [
         _contenders(ENTITIES[name][0], list(ENTITIES[name][3]), size)

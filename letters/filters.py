@@ -156,7 +156,7 @@ class PartyRefListField(RefListField):
     organisations are numbered apart, so one id may name a person and an
     organisation at once, and a list of "either" would silently hold both."""
 
-    def __init__(self, *args, parameter: str = "", **kwargs):
+    def __init__(self, *args, parameter: str, **kwargs):
         self.parameter = parameter
         super().__init__(*args, **kwargs)
 
@@ -252,16 +252,10 @@ class RefFilter(filters.Filter):
 
 
 class PartyRefFilter(RefFilter):
-    """A person or an organisation, by key (PartyRefListField)."""
+    """A person or an organisation, by key (PartyRefListField; pass `parameter`,
+    the filter's own name, for its error message)."""
 
     field_class = PartyRefListField
-
-    @property
-    def field(self):
-        if not hasattr(self, "_field"):
-            self.extra["parameter"] = self.field_name
-            super().field  # noqa: B018 (builds self._field)
-        return self._field
 
 
 def _named(model, value):
@@ -362,12 +356,14 @@ class LetterFilter(filters.FilterSet):
     )
     addressee = PartyRefFilter(
         method="filter_addressee",
+        parameter="addressee",
         help_text="Addressed (to or cc) to any of these persons or organisations, by "
         "key (an id could name one of each: use person= or organisation= with "
         "role=addressee).",
     )
     cc = PartyRefFilter(
         method="filter_cc",
+        parameter="cc",
         help_text="With any of these persons or organisations in copy (cc), by key "
         "(for an id: person= or organisation= with role=cc).",
     )
