@@ -26,6 +26,11 @@ KIND_LABELS = dict(LetterKind.choices)
 LANGUAGE_LABELS = dict(LANGUAGES)
 DEFAULT_SIZE = 10
 MAX_SIZE = 100
+# Contenders (see _contenders) beyond which a whole-archive facet counts every role
+# row instead: they are written into the query as literals, and a floor of one
+# letter (an archive where few entities are in more than one) can make most
+# entities contenders, past the engines' bound on a statement's parameters.
+MAX_CONTENDERS = 1000
 
 
 class YearOf(ExtractYear):
@@ -119,7 +124,7 @@ def _contenders(model, columns, size):
     )
     return (
         model.objects.annotate(total=total)
-        .filter(total__gte=Coalesce(Subquery(floor), 0))
+        .filter(total__gte=Greatest(Coalesce(Subquery(floor), 0), 1))  # none in none
         .order_by()
         .values("pk")
     )
@@ -201,8 +206,10 @@ def compute(
             else:
                 label, extra = "e.display_name", "NULL"
             among = {"letter__in": letters, f"{field}__isnull": False}
-            if whole_archive:  # driven by the contenders' role rows
-                among = {"letter__status": PUBLISHED, f"{field}__in": contenders[name]}
+            ids = contenders.get(name)
+            if ids is not None and len(ids) <= MAX_CONTENDERS:
+                # driven by the contenders' role rows
+                among = {"letter__status": PUBLISHED, f"{field}__in": ids}
             pairs = [
                 role.objects.filter(**among)
                 .order_by()

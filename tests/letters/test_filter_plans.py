@@ -420,7 +420,9 @@ def test_title_order_pages_through_its_index(client, corpus, ordering):
 
 
 @pytest.mark.parametrize("name", ["person", "organisation"])
-def test_whole_archive_facets_rank_exactly_among_the_contenders(client, corpus, name):
+def test_whole_archive_facets_rank_exactly_among_the_contenders(
+    client, corpus, monkeypatch, name
+):
     """Without filters the person and organisation facets count only the letters
     of the entities that can rank (facets._contenders, from the stored footprint).
     The groups must be exactly the top of a full count, ties broken by id, at every
@@ -448,6 +450,18 @@ def test_whole_archive_facets_rank_exactly_among_the_contenders(client, corpus, 
         assert len(sqls) <= 5
         # Ranked among the contenders, found by their own query from the footprint.
         assert any('"letters_mentioned_in"' in sql for sql in sqls)
+        facet_sql = next(sql for sql in sqls if "COUNT(DISTINCT" in sql)
+        assert "IS NOT NULL" not in facet_sql  # their role rows, not everyone's
+    # Too many contenders to write into the query: every role row, the same groups.
+    monkeypatch.setattr(facets, "MAX_CONTENDERS", 2)
+    with CaptureQueriesContext(connection) as queries:
+        body = client.get("/api/v1/letters/", {"facets": name, "facet_size": 10})
+    facet_sql = next(
+        q["sql"] for q in queries.captured_queries if "COUNT(DISTINCT" in q["sql"]
+    )
+    assert "IS NOT NULL" in facet_sql
+    truth = [(keys[e], len(letters_of[e])) for e in ranked[:10]]
+    assert [(g["value"], g["count"]) for g in body.json()["facets"][name]] == truth
     counts = (
         footprint.PERSON_COUNTS if name == "person" else footprint.ORGANISATION_COUNTS
     )
