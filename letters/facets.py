@@ -8,16 +8,9 @@ from django.db import connection
 from django.db.models import Count, F, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce, ExtractYear, Greatest
 
-from letters.footprint import ORGANISATION_COUNTS, PERSON_COUNTS, PUBLISHED
-from letters.models import (
-    Addressee,
-    Issuer,
-    Mention,
-    Organisation,
-    Person,
-    Place,
-    Signatory,
-)
+from letters import models
+from letters.footprint import PUBLISHED, ROLE_COUNTS, letters_bounds
+from letters.models import Organisation, Person, Place
 from letters.querysets import unindexed
 from letters.vocabularies import LANGUAGES, LetterKind
 
@@ -69,15 +62,18 @@ def _entity_counts(parts, size) -> tuple[str, list]:
     )
 
 
+# facet: (model, role field, role models). The role models are those the stored
+# footprint counts per role (letters.footprint.ROLE_COUNTS), which _contenders
+# bounds the facet's counts with.
 ENTITIES = {
-    # facet: (model, role field, role models, stored counts per role)
-    "organisation": (
-        Organisation,
-        "organisation",
-        (Issuer, Signatory, Addressee, Mention),
-        ORGANISATION_COUNTS,
-    ),
-    "person": (Person, "person", (Signatory, Addressee, Mention), PERSON_COUNTS),
+    name: (
+        model,
+        name,
+        tuple(
+            getattr(models, role) for role, _ in ROLE_COUNTS[model.__name__].values()
+        ),
+    )
+    for name, model in (("organisation", Organisation), ("person", Person))
 }
 
 
@@ -88,7 +84,7 @@ def _contender_ids(names, size) -> dict[str, list[int]]:
     row (the person facet at 100k letters: 405 ms; 151 ms with the literals,
     docs/benchmarks.md)."""
     parts = [
-        _contenders(ENTITIES[name][0], list(ENTITIES[name][3]), size)
+        _contenders(ENTITIES[name][0], size)
         .annotate(facet=Value(name))
         .values_list("facet", "pk")
         for name in names
@@ -101,7 +97,7 @@ def _contender_ids(names, size) -> dict[str, list[int]]:
     return out
 
 
-def _contenders(model, columns, size):
+def _contenders(model, size):
     """The persons or organisations that can rank among the `size` in the most
     published letters of the whole archive, from their stored footprint (kept
     exact by letters.footprint: distinct published letters per role).
@@ -112,11 +108,7 @@ def _contenders(model, columns, size):
     cannot rank, even on a tie. Only the others' role rows are counted: for the
     person facet at 100k letters, the role rows of about ten persons instead of
     1.3M pairs (docs/benchmarks.md)."""
-    fields = [F(column) for column in columns]
-    lower = Greatest(*fields)
-    total = fields[0]
-    for field in fields[1:]:
-        total = total + field
+    lower, total = letters_bounds(model)
     floor = (
         model.objects.annotate(lower=lower)
         .order_by("-lower")
@@ -200,7 +192,7 @@ def compute(
                 _part(name, sql, params, "f.key", "f.label", "NULL", "f.label")
             )
         elif name in ENTITIES:
-            model, field, models, _counts = ENTITIES[name]
+            model, field, roles = ENTITIES[name]
             if name == "organisation":
                 label, extra = "e.name", "e.acronym"
             else:
@@ -215,7 +207,7 @@ def compute(
                 .order_by()
                 .annotate(entity=F(f"{field}_id"))
                 .values_list("entity", "letter_id")
-                for role in models
+                for role in roles
             ]
             sql, params = _entity_counts(pairs, size)
             join = f" JOIN {q(model._meta.db_table)} AS e ON e.id = f.entity"

@@ -15,11 +15,12 @@ from typing import NamedTuple
 import django_filters as filters
 from django import forms
 from django.db import connection
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q
 from django_filters.constants import EMPTY_VALUES
 from drf_spectacular.utils import extend_schema_field
 
 from letters import dates
+from letters.footprint import letters_bounds
 from letters.models import Letter, Membership, Organisation, Person, Place
 from letters.querysets import (
     PUBLISHED,
@@ -454,10 +455,7 @@ class LetterFilter(filters.FilterSet):
     def _footprint_sql(model, value) -> tuple[str, list]:
         """A scalar subquery: the stored footprint (letters in each role) of these
         persons or organisations, summed."""
-        columns = FOOTPRINT_COLUMNS[model]
-        total = F(columns[0])
-        for column in columns[1:]:
-            total = total + F(column)
+        _least, total = letters_bounds(model)
         each = _named(model, value).annotate(footprint=total).values_list("footprint")
         sql, params = each.query.sql_with_params()
         return f"(SELECT COALESCE(SUM(t.footprint), 0) FROM ({sql}) AS t)", list(params)
@@ -628,24 +626,18 @@ class LetterFilter(filters.FilterSet):
             return False
         return probe.size < WALK_COUNT_RATIO * min(footprints.values())
 
-    def _unfiltered(self) -> bool:
-        """Does no filter narrow the letters (`ordering` sorts them, and `role`
-        only qualifies `person` or `organisation`)?"""
-        return all(
-            value in EMPTY_VALUES
+    def _narrowing(self) -> set[str]:
+        """The filters given that narrow the letters (`ordering` sorts them, and
+        `role` only qualifies `person` or `organisation`)."""
+        return {
+            key
             for key, value in self.form.cleaned_data.items()
-            if key not in ("ordering", "role")
-        )
+            if key not in ("ordering", "role") and value not in EMPTY_VALUES
+        }
 
     def _only(self, name: str) -> bool:
-        """Is `name` the only filter given that narrows the letters (ordering only
-        sorts them)?"""
-        data = self.form.cleaned_data
-        return data.get(name) not in EMPTY_VALUES and all(
-            value in EMPTY_VALUES
-            for key, value in data.items()
-            if key not in (name, "ordering")
-        )
+        """Is `name` the only filter given that narrows the letters?"""
+        return self._narrowing() == {name}
 
     @staticmethod
     def _signed_sql(value) -> tuple[str, list]:
@@ -723,7 +715,7 @@ class LetterFilter(filters.FilterSet):
             self._for_set = True
             filtered.set_queryset = self._filtered(queryset)
         # Every published letter: the facets may rank from the stored footprint.
-        filtered.whole_archive = self._unfiltered()
+        filtered.whole_archive = not self._narrowing()
         return filtered
 
     def _filtered(self, queryset):
@@ -828,17 +820,6 @@ class LetterFilter(filters.FilterSet):
             )
         )
 
-
-# The stored counts of letters per role (letters.footprint) that the walks weigh.
-FOOTPRINT_COLUMNS = {
-    Person: ("letters_signed", "letters_received", "letters_mentioned_in"),
-    Organisation: (
-        "letters_issued",
-        "letters_signed_for",
-        "letters_received",
-        "letters_mentioned_in",
-    ),
-}
 
 # The filters naming records by id or key, and what they name (see _run_probes).
 REF_FILTERS = {

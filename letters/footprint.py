@@ -32,12 +32,15 @@ from django.db.models import (
     BooleanField,
     Count,
     ExpressionWrapper,
+    F,
+    Func,
     IntegerField,
     OuterRef,
     Q,
     Subquery,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.expressions import CombinedExpression
+from django.db.models.functions import Coalesce, Greatest
 from django.db.models.signals import post_delete, post_save, pre_save
 
 from letters import cards, search
@@ -55,11 +58,23 @@ ORGANISATION_COUNTS = {
     "letters_received": ("Addressee", {}),
     "letters_mentioned_in": ("Mention", {}),
 }
+ROLE_COUNTS = {"Person": PERSON_COUNTS, "Organisation": ORGANISATION_COUNTS}
 FOOTPRINT_FIELDS = {
     "Person": [*PERSON_COUNTS, "public_offices", "is_public"],
     "Organisation": [*ORGANISATION_COUNTS, "public_offices", "is_public"],
 }
 CHUNK = 900  # ids per statement: far below every engine's bound-parameter limit
+
+
+def letters_bounds(model) -> tuple[Func, CombinedExpression]:
+    """(at least, at most) the published letters a person or organisation is in,
+    as expressions over its stored counts per role: its largest role count, and
+    their sum (a letter may hold it in several roles)."""
+    fields = [F(column) for column in ROLE_COUNTS[model.__name__]]
+    total = fields[0]
+    for field in fields[1:]:
+        total = total + field
+    return Greatest(*fields), total
 
 
 # --- refreshing ---------------------------------------------------------------------
