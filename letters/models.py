@@ -686,8 +686,8 @@ class Letter(Timestamped):
                 name="letter_status_language",
             ),
             # ordering=title pages in the index's order instead of sorting every
-            # published letter (440 ms at 100k letters on SQLite; the import
-            # builds it in about a second, docs/benchmarks.md).
+            # published letter (437 -> 11 ms at 100k letters on SQLite; the import
+            # builds it for ~0.6 CPU-seconds, docs/benchmarks.md).
             models.Index(
                 fields=["status", "title", "date_earliest", "identifier"],
                 name="letter_status_title",
