@@ -470,10 +470,19 @@ PERSON_FK = ForeignKey(("person",), "persons", ("key",))
 ORGANISATION_FK = ForeignKey(("organisation",), "organisations", ("key",))
 
 
-def _key(name: str, what: str, **kwargs) -> Field:
+def _key(name: str, what: str, note: str = "", **kwargs) -> Field:
     return Field(
-        name, "string", f"Stable key of the {what}.", pattern=KEY_PATTERN, **kwargs
+        name,
+        "string",
+        f"Stable key of the {what}.{note}",
+        pattern=KEY_PATTERN,
+        **kwargs,
     )
+
+
+# Persons and organisations share one key space (letters.models.PartyKey); the
+# import checks it, since a table schema cannot say it.
+ONE_KEY_SPACE = " No {other} has the same key."
 
 
 def _ref(name: str, what: str, **kwargs) -> Field:
@@ -590,7 +599,13 @@ RESOURCES: tuple[Resource, ...] = (
         "Persons who sign, receive or are mentioned in a published letter, or hold a "
         "published office.",
         (
-            _key("key", "person", required=True, unique=True),
+            _key(
+                "key",
+                "person",
+                ONE_KEY_SPACE.format(other="organisation"),
+                required=True,
+                unique=True,
+            ),
             Field(
                 "display_name", "string", "Name as the archive shows it.", required=True
             ),
@@ -627,7 +642,13 @@ RESOURCES: tuple[Resource, ...] = (
         "Organisations",
         "Organisations that published records involve, and their parent bodies.",
         (
-            _key("key", "organisation", required=True, unique=True),
+            _key(
+                "key",
+                "organisation",
+                ONE_KEY_SPACE.format(other="person"),
+                required=True,
+                unique=True,
+            ),
             Field("name", "string", "Full official name.", required=True),
             Field("acronym", "string", "Acronym, e.g. S&D."),
             Field(

@@ -307,7 +307,15 @@ def _load(folder: Path) -> dict[str, int]:
     for r in _rows(folder, "person_names"):
         person_names[r["person"]].append(r["name"])
     persons = []
-    for r in _rows(folder, "persons"):
+    for row_number, r in enumerate(_rows(folder, "persons"), start=2):
+        if r["key"] in org_ids:
+            # Frictionless checks each table's keys; the archive's one key space for
+            # persons and organisations (letters.models.PartyKey) is checked here.
+            raise ImportRefused(
+                f"persons: row {row_number}, field key: {r['key']!r} is already the "
+                "key of an organisation (organisations resource); persons and "
+                "organisations share one key space"
+            )
         person = models.Person(
             key=r["key"],
             display_name=r["display_name"],

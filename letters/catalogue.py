@@ -309,6 +309,7 @@ def read(path: Path | str) -> Catalogue:
     place_keys = {p.key for p in places}
     org_keys = {o.key for o in organisations}
     person_keys = {p.key for p in persons}
+    _one_key_space(file, organisations, persons)
     posts = _read_posts(file, top, org_keys)
     letters, documents = _read_letters(
         path, top, place_keys=place_keys, org_keys=org_keys, person_keys=person_keys
@@ -343,6 +344,18 @@ def _unique(file: str, section: str, entries, attr: str = "key") -> None:
                 f"used by {section}[{seen[value]}]"
             )
         seen[value] = index
+
+
+def _one_key_space(file: str, organisations, persons) -> None:
+    """Persons and organisations share one key space (letters.models.PartyKey)."""
+    org_index = {org.key: index for index, org in enumerate(organisations)}
+    for index, person in enumerate(persons):
+        if person.key in org_index:
+            raise CatalogueError(
+                f"{file}: persons[{index}], field 'key': {person.key!r} is already "
+                f"the key of organisations[{org_index[person.key]}]; persons and "
+                "organisations share one key space"
+            )
 
 
 def _read_places(file: str, top: _Entry) -> tuple[PlaceRecord, ...]:

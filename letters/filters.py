@@ -155,7 +155,9 @@ class RefListField(forms.Field):
 class PartyRefListField(RefListField):
     """Keys of persons or organisations. A numeric id is refused: persons and
     organisations are numbered apart, so one id may name a person and an
-    organisation at once, and a list of "either" would silently hold both."""
+    organisation at once, and a list of "either" would silently hold both. A key
+    names one party: persons and organisations share one key space
+    (letters.models.PartyKey)."""
 
     def __init__(self, *args, parameter: str, **kwargs):
         self.parameter = parameter
@@ -359,8 +361,8 @@ class LetterFilter(filters.FilterSet):
         method="filter_addressee",
         parameter="addressee",
         help_text="Addressed (to or cc) to any of these persons or organisations, by "
-        "key (an id could name one of each: use person= or organisation= with "
-        "role=addressee).",
+        "key (a key names one of them; an id could name one of each: use person= "
+        "or organisation= with role=addressee).",
     )
     cc = PartyRefFilter(
         method="filter_cc",

@@ -74,6 +74,42 @@ class Timestamped(models.Model):
 # --- places, persons, organisations ---------------------------------------------------
 
 
+class PartyKey(models.Model):
+    """Persons and organisations share one key space: a letter's addressee or cc is
+    either, and the API's ``addressee=`` and ``cc=`` take the key of either, so a key
+    names one party only. Each table's unique index holds within its kind; this check
+    holds across the two (the admin's forms and the services run it, migration 0016's
+    triggers hold it for every other write)."""
+
+    class Meta:
+        abstract = True
+
+    def validate_unique(self, exclude=None) -> None:
+        errors: dict = {}
+        try:
+            super().validate_unique(exclude)
+        except ValidationError as exc:
+            errors = exc.update_error_dict(errors)
+        if self.key and "key" not in errors and "key" not in (exclude or ()):
+            other = Organisation if isinstance(self, Person) else Person
+            holder = other.objects.filter(key=self.key).first()
+            if holder is not None:
+                errors["key"] = [
+                    ValidationError(
+                        '%(key)s is already the key of the %(kind)s "%(holder)s": '
+                        "persons and organisations share one key space.",
+                        code="unique",
+                        params={
+                            "key": repr(self.key),
+                            "kind": other._meta.verbose_name,
+                            "holder": holder,
+                        },
+                    )
+                ]
+        if errors:
+            raise ValidationError(errors)
+
+
 class Place(Timestamped):
     key = models.SlugField(
         max_length=80,
@@ -102,13 +138,13 @@ class Place(Timestamped):
         return self.name
 
 
-class Person(Timestamped):
+class Person(PartyKey, Timestamped):
     key = models.SlugField(
         max_length=80,
         unique=True,
         validators=[key_validator],
         help_text="Stable short name used by the seed catalogue, e.g. laurent-fabius. "
-        "Never reuse a key for another person.",
+        "Never reuse a key for another person; no organisation may have it.",
     )
     display_name = models.CharField(
         max_length=200, help_text="The name as the archive shows it: Jonás Fernández."
@@ -212,13 +248,13 @@ class Person(Timestamped):
         )
 
 
-class Organisation(Timestamped):
+class Organisation(PartyKey, Timestamped):
     key = models.SlugField(
         max_length=80,
         unique=True,
         validators=[key_validator],
         help_text="Stable short name used by the seed catalogue, e.g. "
-        "human-rights-watch.",
+        "human-rights-watch. No person may have it.",
     )
     name = models.CharField(max_length=300, help_text="Full official name.")
     acronym = models.CharField(max_length=40, blank=True, help_text="e.g. S&D, HRW.")

@@ -411,9 +411,27 @@ def _edit(folder: Path, resource: str, old: str, new: str) -> None:
     path.write_text(text.replace(old, new, 1))
 
 
+def _add_person(folder: Path, key: str) -> None:
+    """Append a copy of the first person under another key."""
+    import csv
+
+    path = folder / "data/persons.csv"
+    with path.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    with path.open("a", encoding="utf-8", newline="") as fh:
+        csv.DictWriter(fh, fieldnames=list(rows[0])).writerow({**rows[0], "key": key})
+
+
 @pytest.mark.parametrize(
     ("damage", "expected"),
     [
+        (
+            # Valid for frictionless; the archive's one key space refuses it.
+            lambda f: (_add_person(f, "s-and-d"), _rehash(f)),
+            "persons: row 42, field key: 's-and-d' is already the key of an "
+            "organisation (organisations resource); persons and organisations "
+            "share one key space",
+        ),
         (
             lambda f: (
                 _edit(f, "signatories", ",jonas-fernandez,", ",nobody,"),

@@ -179,3 +179,57 @@ def test_staff_without_permissions_cannot_see_letters(
     )
     client.force_login(user)
     assert client.get(reverse("admin:letters_letter_changelist")).status_code == 403
+
+
+def _submitted(response) -> dict:
+    """The data an admin form page would post back unchanged, inlines included."""
+
+    def values(form):
+        data = {}
+        for name, field in form.fields.items():
+            value = form.initial.get(name, field.initial)
+            data[form.add_prefix(name)] = "" if value is None else value
+        return data
+
+    data = values(response.context["adminform"].form)
+    for inline in response.context["inline_admin_formsets"]:
+        formset = inline.formset
+        data.update(values(formset.management_form))
+        for form in formset.forms:
+            data.update(values(form))
+    return data
+
+
+@pytest.mark.parametrize(
+    ("model", "other", "fields"),
+    [
+        ("person", "organisation", {"display_name": "N", "sort_name": "N"}),
+        ("organisation", "person", {"name": "N", "kind": "ngo"}),
+    ],
+)
+def test_the_admin_refuses_a_key_of_the_other_kind(
+    curator_client, seeded, model, other, fields
+):
+    """Persons and organisations share one key space: the add form says which
+    record holds the key, and nothing is saved."""
+    from django.apps import apps
+
+    Model, Other = (apps.get_model("letters", m) for m in (model, other))
+    holder = Other.objects.order_by("key").first()
+    url = reverse(f"admin:letters_{model}_add")
+    data = _submitted(curator_client.get(url))
+    data.update(fields, key=holder.key)
+    before = Model.objects.count()
+
+    response = curator_client.post(url, data)
+
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert list(errors) == ["key"], errors
+    assert f"is already the key of the {other} &quot;{holder}&quot;" in (
+        response.content.decode()
+    )
+    assert Model.objects.count() == before
+    data["key"] = "a-new-key"
+    assert curator_client.post(url, data).status_code == 302  # the only fault
+    assert Model.objects.count() == before + 1

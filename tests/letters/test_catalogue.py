@@ -104,6 +104,17 @@ def test_the_seed_catalogue_reads(seed_catalogue):
             "field 'source': must be a file name in the seeds folder",
         ),
         (lambda d: d.update(format="other/2"), "top level, field 'format'"),
+        (
+            lambda d: d["persons"].append(
+                {
+                    "key": d["organisations"][1]["key"],
+                    "display_name": "X",
+                    "sort_name": "X",
+                }
+            ),
+            "field 'key': 's-and-d' is already the key of "
+            "organisations[1]; persons and organisations share one key space",
+        ),
     ],
 )
 def test_a_malformed_catalogue_names_entry_and_field(seeds_copy, change, expected):

@@ -162,3 +162,28 @@ def test_dry_run_reports_and_writes_nothing(empty_archive):
     assert "Dry run, rolled back" in output
     assert "letters: 5 created" in output
     assert sum(counts().values()) == 0
+
+
+def test_a_person_cannot_take_an_organisations_key(seeded, tmp_path):
+    """Persons and organisations share one key space: a catalogue whose new person
+    has the key of an organisation already in the archive (not in this catalogue)
+    is refused by the service, naming the entry, and writes nothing."""
+    from letters.models import Organisation
+
+    Organisation.objects.create(key="new-body", name="New Body", kind="ngo")
+    for path in SEEDS.iterdir():
+        if path.is_file():
+            shutil.copy(path, tmp_path / path.name)
+    data = yaml.safe_load((tmp_path / "catalogue.yaml").read_text())
+    data["persons"].append({"key": "new-body", "display_name": "N", "sort_name": "N"})
+    (tmp_path / "catalogue.yaml").write_text(yaml.safe_dump(data, allow_unicode=True))
+    before = counts()
+
+    with pytest.raises(CommandError) as exc:
+        run("--catalogue", str(tmp_path / "catalogue.yaml"))
+
+    assert "persons[40], field 'key'" in str(exc.value)
+    assert "'new-body' is already the key of the organisation \"New Body\"" in str(
+        exc.value
+    )
+    assert counts() == before

@@ -12,6 +12,7 @@ from letters.models import (
     Membership,
     Mention,
     Organisation,
+    Person,
     Signatory,
 )
 from tests.factories import (
@@ -215,3 +216,49 @@ def test_person_search_text_folds_all_names(db):
     )
     assert "jonas fernandez" in person.search_text
     assert "boguslaw lukasz" in person.search_text
+
+
+def test_persons_and_organisations_share_one_key_space(db):
+    """addressee= and cc= take the key of a person or of an organisation: a key must
+    name one party. The database refuses a shared key by every path (a create, a
+    bulk insert, an update of the key), each way round, and writes nothing."""
+    person, organisation = PersonFactory(key="one"), OrganisationFactory(key="two")
+    refused(lambda: PersonFactory(key="two"))
+    refused(lambda: OrganisationFactory(key="one"))
+    refused(
+        lambda: Person.objects.bulk_create(
+            [Person(key="fresh", display_name="F", sort_name="F"),
+             Person(key="two", display_name="T", sort_name="T")]
+        )
+    )  # fmt: skip
+    refused(lambda: Organisation.objects.filter(pk=organisation.pk).update(key="one"))
+    refused(lambda: Person.objects.filter(pk=person.pk).update(key="two"))
+    keys = {"one", "two", "fresh"}
+    assert list(Person.objects.filter(key__in=keys).values_list("key")) == [("one",)]
+    assert list(Organisation.objects.filter(key__in=keys).values_list("key")) == [
+        ("two",)
+    ]
+    # Other keys and other fields are written as before.
+    Person.objects.filter(pk=person.pk).update(key="three", display_name="P")
+    Organisation.objects.filter(pk=organisation.pk).update(name="O")
+    PersonFactory(key="four")
+
+
+def test_a_key_held_by_the_other_kind_is_a_validation_error_on_key(db):
+    OrganisationFactory(key="shared", name="Body")
+    person = Person(key="shared", display_name="P", sort_name="P")
+    with pytest.raises(ValidationError) as exc:
+        person.full_clean()
+    assert exc.value.message_dict == {
+        "key": [
+            "'shared' is already the key of the organisation \"Body\": persons "
+            "and organisations share one key space."
+        ]
+    }
+    person.key = "own"
+    person.full_clean()  # no other rule is broken
+    person.save()
+    organisation = Organisation(key="own", name="Other", kind="ngo")
+    with pytest.raises(ValidationError, match="the key of the person"):
+        organisation.full_clean()
+    organisation.full_clean(exclude=["key"])  # an excluded key is not checked
