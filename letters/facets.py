@@ -5,7 +5,7 @@ filter accepts. All the facets asked for are one query, whatever the size of the
 from __future__ import annotations
 
 from django.db import connection
-from django.db.models import Count, F, OuterRef, Subquery, Value
+from django.db.models import Case, Count, Exists, F, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce, ExtractYear, Greatest
 
 from letters import models
@@ -62,39 +62,63 @@ def _entity_counts(parts, size) -> tuple[str, list]:
     )
 
 
-# facet: (model, role field, role models). The role models are those the stored
-# footprint counts per role (letters.footprint.ROLE_COUNTS), which _contenders
-# bounds the facet's counts with.
+# facet: (model, role field, {stored count column: role model}). The role models
+# are those the stored footprint counts per role (letters.footprint.ROLE_COUNTS):
+# _contenders bounds the facet's counts with them, and _contender_counts starts
+# from them.
 ENTITIES = {
     name: (
         model,
         name,
-        tuple(
-            getattr(models, role) for role, _ in ROLE_COUNTS[model.__name__].values()
-        ),
+        {
+            column: getattr(models, role)
+            for column, (role, _) in ROLE_COUNTS[model.__name__].items()
+        },
     )
     for name, model in (("organisation", Organisation), ("person", Person))
 }
+if any(where for counts in ROLE_COUNTS.values() for _, where in counts.values()):
+    # A facet counts every role row; a stored count of some rows only would
+    # neither bound it (_contenders) nor be a part of it (_contender_counts).
+    raise RuntimeError("letters.facets assumes unfiltered stored role counts")
 
 
-def _contender_ids(names, size) -> dict[str, list[int]]:
-    """{facet: ids of its contenders} for the entity facets asked for, in ONE
-    query. The ids go into the facet query as literals: behind a subquery
-    PostgreSQL expected thousands of contenders, not ten, and hashed every role
-    row (the person facet at 100k letters: 405 ms; 151 ms with the literals,
-    docs/benchmarks.md)."""
-    parts = [
-        _contenders(ENTITIES[name][0], size)
-        .annotate(facet=Value(name))
-        .values_list("facet", "pk")
-        for name in names
-        if name in ENTITIES
-    ]
-    out: dict[str, list[int]] = {name: [] for name in names if name in ENTITIES}
+def _contender_ids(names, size) -> dict[str, dict[int, str]]:
+    """{facet: {contender's id: its largest stored role count's column}} for the
+    entity facets asked for, in ONE query. The ids go into the facet query as
+    literals: behind a subquery PostgreSQL expected thousands of contenders, not
+    ten, and hashed every role row (the person facet at 100k letters: 405 ms; 151
+    ms with the literals, docs/benchmarks.md)."""
+    parts = []
+    for name in names:
+        if name not in ENTITIES:
+            continue
+        model, _field, roles = ENTITIES[name]
+        largest = _largest(list(roles))
+        parts.append(
+            _contenders(model, size)
+            .annotate(facet=Value(name), largest=largest)
+            .values_list("facet", "pk", "largest")
+        )
+    out: dict[str, dict[int, str]] = {name: {} for name in names if name in ENTITIES}
     if parts:
-        for facet, pk in parts[0].union(*parts[1:], all=True):
-            out[facet].append(pk)
+        for facet, pk, largest in parts[0].union(*parts[1:], all=True):
+            out[facet][pk] = largest
     return out
+
+
+def _largest(columns: list[str]) -> Case:
+    """The name of the largest of these columns (the first of equals), in SQL."""
+    return Case(
+        *(
+            When(
+                Q(*(Q(**{f"{column}__gte": F(other)}) for other in columns[i + 1 :])),
+                then=Value(column),
+            )
+            for i, column in enumerate(columns[:-1])
+        ),
+        default=Value(columns[-1]),
+    )
 
 
 def _contenders(model, size):
@@ -105,9 +129,9 @@ def _contenders(model, size):
     An entity is in at least as many letters as in its largest role, and at most
     in the sum of its roles. Let `floor` be the size-th largest "largest role":
     `size` entities have at least `floor` letters, so one whose sum stays below it
-    cannot rank, even on a tie. Only the others' role rows are counted: for the
-    person facet at 100k letters, the role rows of about ten persons instead of
-    1.3M pairs (docs/benchmarks.md)."""
+    cannot rank, even on a tie. Only the others are counted (_contender_counts):
+    for the person facet at 100k letters, about ten persons instead of 1.3M
+    pairs (docs/benchmarks.md)."""
     lower, total = letters_bounds(model)
     floor = (
         model.objects.annotate(lower=lower)
@@ -119,6 +143,54 @@ def _contenders(model, size):
         .filter(total__gte=Greatest(Coalesce(Subquery(floor), 0), 1))  # none in none
         .order_by()
         .values("pk")
+    )
+
+
+def _contender_counts(name, contenders: dict[int, str], size) -> tuple[str, list]:
+    """(entity, n) of the `size` contenders in the most published letters, ties by
+    id. Each contender's letters are its largest role's, counted already by its
+    stored footprint, plus its other roles' letters missing from that one: only
+    those rows are read, each checked by index against the largest role and the
+    letter's status (EXISTS, not a join: SQLite drove a join from every published
+    letter once the ids were many). The ten largest organisations at 100k letters
+    sign for tens of thousands of letters in 240,000 signatures; their ~5,000
+    other role rows are read (the facet: 387 -> 45 ms, docs/benchmarks.md)."""
+    model, field, roles = ENTITIES[name]
+    q = connection.ops.quote_name
+    by_largest: dict[str, list[int]] = {}
+    for pk, column in sorted(contenders.items()):
+        by_largest.setdefault(column, []).append(pk)
+    selects, params = [], []
+    for column, ids in by_largest.items():
+        largest = roles[column]
+        published = models.Letter.objects.filter(
+            pk=OuterRef("letter"), status=PUBLISHED
+        )
+        in_largest = largest.objects.filter(
+            **{field: OuterRef(field), "letter": OuterRef("letter")}
+        )
+        pairs = [
+            role.objects.filter(**{f"{field}__in": ids})
+            .filter(Exists(published), ~Exists(in_largest))
+            .order_by()
+            .annotate(entity=F(f"{field}_id"))
+            .values_list("entity", "letter_id")
+            for other, role in roles.items()
+            if other != column
+        ]
+        sql, pairs_params = pairs[0].union(*pairs[1:], all=True).query.sql_with_params()
+        marks = ", ".join(["%s"] * len(ids))
+        selects.append(
+            f"SELECT e.id AS entity, e.{q(column)} + COALESCE(x.n, 0) AS n "
+            f"FROM {q(model._meta.db_table)} AS e LEFT JOIN ("
+            f"SELECT entity, COUNT(DISTINCT letter_id) AS n FROM ({sql}) AS pairs "
+            f"GROUP BY entity) AS x ON x.entity = e.id WHERE e.id IN ({marks})"
+        )
+        params += [*pairs_params, *ids]
+    return (
+        f"SELECT entity, n FROM ({' UNION ALL '.join(selects)}) AS c "
+        f"ORDER BY n DESC, entity LIMIT %s",
+        [*params, size],
     )
 
 
@@ -197,22 +269,26 @@ def compute(
                 label, extra = "e.name", "e.acronym"
             else:
                 label, extra = "e.display_name", "NULL"
-            among = {"letter__in": letters, f"{field}__isnull": False}
-            ids = contenders.get(name)
-            if ids is not None and len(ids) <= MAX_CONTENDERS:
-                # driven by the contenders' role rows
-                among = {"letter__status": PUBLISHED, f"{field}__in": ids}
-            pairs = [
-                role.objects.filter(**among)
-                .order_by()
-                .annotate(entity=F(f"{field}_id"))
-                .values_list("entity", "letter_id")
-                for role in roles
-            ]
-            sql, params = _entity_counts(pairs, size)
+            ranked = contenders.get(name)
+            if ranked is not None and len(ranked) <= MAX_CONTENDERS:
+                if not ranked:
+                    continue  # no entity is in a published letter
+                sql, params = _contender_counts(name, ranked, size)
+            else:
+                among = {"letter__in": letters, f"{field}__isnull": False}
+                pairs = [
+                    role.objects.filter(**among)
+                    .order_by()
+                    .annotate(entity=F(f"{field}_id"))
+                    .values_list("entity", "letter_id")
+                    for role in roles.values()
+                ]
+                sql, params = _entity_counts(pairs, size)
             join = f" JOIN {q(model._meta.db_table)} AS e ON e.id = f.entity"
             parts.append(_part(name, sql, params, "e.key", label, extra, "f.entity",
                                join))  # fmt: skip
+    if not parts:
+        return out
     sql = " UNION ALL ".join(part for part, _ in parts)
     params = [p for _, part_params in parts for p in part_params]
     with connection.cursor() as cursor:

@@ -774,3 +774,12 @@ def test_only_get_and_head_are_allowed(client, seeded, path):
     """Found by Schemathesis: OPTIONS with format=csv rendered metadata as CSV."""
     assert client.options(path + "?format=csv").status_code == 405
     assert client.head(path).status_code in (200, 404)
+
+
+@pytest.mark.parametrize("names", ["person", "organisation,person", "kind,person"])
+def test_whole_archive_facets_of_an_empty_archive_are_empty(empty_archive, api, names):
+    """No entity is in a published letter: no contenders, and no facet query for
+    them (an empty statement would be an error)."""
+    body = api("/api/v1/letters/", facets=names)
+    assert body["count"] == 0
+    assert body["facets"] == {name: [] for name in names.split(",")}

@@ -430,13 +430,28 @@ def test_whole_archive_facets_rank_exactly_among_the_contenders(
     model = Person if name == "person" else Organisation
     tables = (Signatory, Addressee, Mention) + ((Issuer,) if name != "person" else ())
     letters_of: dict[int, set[int]] = {}
+    in_role: dict[tuple, set[int]] = {}
     for table in tables:
         rows = table.objects.filter(
             letter__status="published", **{f"{name}__isnull": False}
         )
         for entity, letter in rows.values_list(f"{name}_id", "letter_id"):
             letters_of.setdefault(entity, set()).add(letter)
+            in_role.setdefault((entity, table), set()).add(letter)
     ranked = sorted(letters_of, key=lambda e: (-len(letters_of[e]), e))
+    # Each count is the largest role's stored count plus the other roles' letters
+    # missing from it: the corpus must have both kinds of other-role letters.
+    shared = missing = 0
+    for entity in ranked[:10]:
+        roles = [in_role.get((entity, t), set()) for t in tables]
+        largest = max(roles, key=len)
+        for other in (r for r in roles if r is not largest):
+            shared += len(other & largest)
+            missing += len(other - largest)
+    assert shared
+    assert missing
+    # Contenders are grouped by their largest role: more than one group is tested.
+    assert len(set(facets._contender_ids([name], 40)[name].values())) > 1
     keys = dict(model.objects.values_list("pk", "key"))
     for size in (1, 3, 10, 40):
         with CaptureQueriesContext(connection) as queries:
@@ -451,6 +466,7 @@ def test_whole_archive_facets_rank_exactly_among_the_contenders(
         assert any('"letters_mentioned_in"' in sql for sql in sqls)
         facet_sql = next(sql for sql in sqls if "COUNT(DISTINCT" in sql)
         assert "IS NOT NULL" not in facet_sql  # their role rows, not everyone's
+        assert "NOT EXISTS" in facet_sql  # only those missing from the largest
     # Too many contenders to write into the query: every role row, the same groups.
     monkeypatch.setattr(facets, "MAX_CONTENDERS", 2)
     with CaptureQueriesContext(connection) as queries:
