@@ -960,7 +960,11 @@ class Addressee(Timestamped):
             ),
         ]
         indexes = [
-            models.Index(fields=["person", "role"]),
+            # Covering "has this person a published letter in this role?" (the
+            # persons list's role=to|cc: an index probe per person, no row read).
+            models.Index(
+                fields=["person", "role", "letter"], name="addressee_person_role_letter"
+            ),
             models.Index(fields=["organisation", "role"]),
             # "Is this organisation an addressee of this letter?" from the index
             # alone (the organisation filter's per-letter plan).

@@ -656,3 +656,93 @@ def test_persons_of_an_organisation_are_its_signatories_and_office_holders(
             assert body["count"] == len(truth)
         checked += bool(truth)
     assert checked >= 2
+
+
+def _persons(client, params) -> tuple[list[str], list[str]]:
+    """Person keys across pages in the API's order, and the SQL of the first page."""
+    found, page, first = [], 1, []
+    while True:
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get("/api/v1/persons/", {**params, "page": page})
+        assert response.status_code == 200, response.content[:300]
+        body = response.json()
+        first = first or [q["sql"] for q in queries.captured_queries]
+        found += [person["key"] for person in body["results"]]
+        if not body["next"]:
+            return found, first
+        page += 1
+
+
+@pytest.mark.parametrize("roles", ["to", "cc", "to,cc", "cc,mentioned"])
+def test_persons_by_addressee_role_are_those_of_the_role_table(client, corpus, roles):
+    """role=to|cc is tested per person, from its stored count (letters_received)
+    down to one covering index probe, instead of an IN over every addressee row of
+    the role. The persons must be exactly those with a published letter in the
+    role; a letter unpublished must take away a person it was the only one of."""
+    wanted = roles.split(",")
+
+    def truth():
+        named = set(
+            Addressee.objects.filter(
+                letter__status="published", role__in=wanted, person__isnull=False
+            ).values_list("person_id", flat=True)
+        )
+        if "mentioned" in wanted:
+            named |= set(
+                Mention.objects.filter(
+                    letter__status="published", person__isnull=False
+                ).values_list("person_id", flat=True)
+            )
+        persons = Person.objects.filter(pk__in=named).order_by("sort_name", "id")
+        return list(persons.values_list("key", flat=True))
+
+    expected = truth()
+    assert 50 < len(expected) < Person.objects.public().count()
+    found, sql = _persons(client, {"role": roles, "page_size": 50})
+    assert found == expected
+    if connection.vendor == "sqlite":
+        page = next(q for q in sql if "LIMIT 50" in q)
+        count = next(q for q in sql if "COUNT(" in q)
+        with connection.cursor() as cursor:
+            cursor.execute(f"EXPLAIN QUERY PLAN {page}")
+            plan = " | ".join(row[-1] for row in cursor.fetchall())
+            # The page walks the public persons in order and stops at 50.
+            assert "INDEX person_public_name (is_public=?)" in plan, plan
+            assert "TEMP B-TREE" not in plan, plan
+            cursor.execute(f"EXPLAIN QUERY PLAN {count}")
+            plan = " | ".join(row[-1] for row in cursor.fetchall())
+            probe = (
+                "COVERING INDEX addressee_person_role_letter (person_id=? AND role=?)"
+            )
+            assert probe in plan, plan  # per person, not a scan of the role's rows
+    # Unpublish the letters of one person in this role: they leave the list.
+    person = Person.objects.get(key=expected[0])
+    letters = Addressee.objects.filter(person=person, role__in=wanted).values("letter")
+    Letter.objects.filter(pk__in=letters).update(status="draft")
+    assert _persons(client, {"role": roles, "page_size": 50})[0] == truth()
+    assert person.key not in truth() or "mentioned" in wanted
+
+
+@pytest.mark.parametrize(
+    ("path", "params", "index"),
+    [
+        ("/api/v1/persons/", {}, "person_public_name"),
+        ("/api/v1/persons/", {"ordering": "-letters_signed"}, "person_public_signed"),
+        ("/api/v1/organisations/", {}, "organisation_public_name"),
+    ],
+)
+@pytest.mark.sqlite
+def test_public_lists_walk_their_index_from_the_public_rows(
+    client, corpus, path, params, index
+):
+    """Django writes filter(is_public=True) as the bare column on SQLite, which is no
+    equality on the indexes' first column: every public row was read and sorted
+    for a page. PUBLIC (is_public IN (true)) is one."""
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(path, {**params, "page_size": 5}).status_code == 200
+    page = next(q["sql"] for q in queries.captured_queries if "LIMIT 5" in q["sql"])
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN QUERY PLAN {page}")
+        plan = " | ".join(row[-1] for row in cursor.fetchall())
+    assert f"INDEX {index} (is_public=?)" in plan, plan
+    assert "TEMP B-TREE" not in plan, plan
