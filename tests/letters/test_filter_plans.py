@@ -746,3 +746,28 @@ def test_public_lists_walk_their_index_from_the_public_rows(
         plan = " | ".join(row[-1] for row in cursor.fetchall())
     assert f"INDEX {index} (is_public=?)" in plan, plan
     assert "TEMP B-TREE" not in plan, plan
+
+
+@pytest.mark.sqlite
+@pytest.mark.parametrize("name", ["person", "organisation"])
+def test_entity_facets_of_a_set_read_who_is_in_its_letters_from_an_index(
+    client, corpus, name
+):
+    """The person and organisation facets of a filtered set read every signatory
+    and addressee row of its letters: (letter, person, organisation) indexes
+    (models.LETTER_ENTITIES) answer them without reading a row."""
+    signer = Person.objects.filter(synthetic=True).order_by("-letters_signed").first()
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(
+            "/api/v1/letters/", {"signatory": signer.key, "facets": name}
+        )
+    assert response.status_code == 200
+    assert response.json()["facets"][name]
+    facet = next(
+        q["sql"] for q in queries.captured_queries if "COUNT(DISTINCT" in q["sql"]
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN QUERY PLAN {facet}")
+        plan = " | ".join(row[-1] for row in cursor.fetchall())
+    for table in ("signatory", "addressee"):
+        assert f"COVERING INDEX {table}_letter_entities (letter_id=?" in plan, plan

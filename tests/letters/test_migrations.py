@@ -35,3 +35,37 @@ def test_migrating_refuses_a_key_held_by_a_person_and_an_organisation(tmp_path):
            "Person.objects.filter(key='shared').update(key='mended')")  # fmt: skip
     manage(env, "migrate", "-v0")
     assert "[X] 0016_party_key_space" in manage(env, "showmigrations", "letters").stdout
+
+
+def _indexes(env, table) -> dict[str, list[str]]:
+    import sqlite3
+
+    path = env["DATABASE_URL"].removeprefix("sqlite:///")
+    with sqlite3.connect(path) as conn:
+        names = [
+            row[1] for row in conn.execute(f"PRAGMA index_list({table})")
+        ]  # fmt: skip
+        return {
+            name: [row[2] for row in conn.execute(f"PRAGMA index_info({name})")]
+            for name in names
+        }
+
+
+def test_the_role_tables_trade_their_letter_index_for_a_covering_one(tmp_path):
+    """Migration 0018 drops the foreign key's (letter) index of signatories and
+    addressees, found by its columns, adds (letter, person, organisation), and
+    gives the old index back when reversed."""
+    env = env_for(tmp_path)
+    manage(env, "migrate", "-v0")
+    for table in ("letters_signatory", "letters_addressee"):
+        indexes = _indexes(env, table)
+        assert ["letter_id"] not in indexes.values()
+        entities = table.removeprefix("letters_") + "_letter_entities"
+        assert indexes[entities] == ["letter_id", "person_id", "organisation_id"]
+        # Lookups by letter keep the (letter, position) unique index.
+        assert ["letter_id", "position"] in indexes.values()
+    manage(env, "migrate", "letters", "0017", "-v0")
+    for table in ("letters_signatory", "letters_addressee"):
+        indexes = _indexes(env, table)
+        assert ["letter_id"] in indexes.values()
+        assert ["letter_id", "person_id", "organisation_id"] not in indexes.values()
