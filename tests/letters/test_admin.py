@@ -152,11 +152,29 @@ def test_unpublish_and_publish_actions_keep_history_under_the_curator(
     assert letter.status == "published"
 
 
+def _submitted(response) -> dict:
+    """The data an admin form page would post back unchanged, inlines included."""
+
+    def values(form):
+        data = {}
+        for name, field in form.fields.items():
+            value = form.initial.get(name, field.initial)
+            data[form.add_prefix(name)] = "" if value is None else value
+        return data
+
+    data = values(response.context["adminform"].form)
+    for inline in response.context["inline_admin_formsets"]:
+        formset = inline.formset
+        data.update(values(formset.management_form))
+        for form in formset.forms:
+            data.update(values(form))
+    return data
+
+
 def test_editing_a_signatory_in_the_admin_is_recorded(curator_client, curator, seeded):
     signatory = Signatory.objects.get(letter__identifier="adv-0001", position=11)
     url = reverse("admin:letters_signatory_change", args=[signatory.pk])
-    form = curator_client.get(url).context["adminform"].form
-    data = {name: form.initial.get(name) or "" for name in form.fields}
+    data = _submitted(curator_client.get(url))
     data.update(person="", certainty="unidentified")
     response = curator_client.post(url, data)
     assert response.status_code == 302, response.context["adminform"].form.errors
@@ -179,25 +197,6 @@ def test_staff_without_permissions_cannot_see_letters(
     )
     client.force_login(user)
     assert client.get(reverse("admin:letters_letter_changelist")).status_code == 403
-
-
-def _submitted(response) -> dict:
-    """The data an admin form page would post back unchanged, inlines included."""
-
-    def values(form):
-        data = {}
-        for name, field in form.fields.items():
-            value = form.initial.get(name, field.initial)
-            data[form.add_prefix(name)] = "" if value is None else value
-        return data
-
-    data = values(response.context["adminform"].form)
-    for inline in response.context["inline_admin_formsets"]:
-        formset = inline.formset
-        data.update(values(formset.management_form))
-        for form in formset.forms:
-            data.update(values(form))
-    return data
 
 
 @pytest.mark.parametrize(
