@@ -842,6 +842,7 @@ class Signatory(Timestamped):
         blank=True,
         on_delete=models.PROTECT,
         related_name="signatures",
+        db_index=False,  # the (person, letter) index below serves it
         help_text="Who signed. Leave empty only when the signature is unidentified.",
     )
     certainty = models.CharField(
@@ -927,6 +928,7 @@ class Addressee(Timestamped):
         blank=True,
         on_delete=models.PROTECT,
         related_name="addressed",
+        db_index=False,  # the (person, role, letter) index below serves it
     )
     organisation = models.ForeignKey(
         Organisation,
@@ -934,6 +936,7 @@ class Addressee(Timestamped):
         blank=True,
         on_delete=models.PROTECT,
         related_name="addressed",
+        db_index=False,  # the (organisation, role) index below serves it
         help_text="The body addressed, or the person's ministry or office.",
     )
     office_as_written = models.CharField(
@@ -992,7 +995,12 @@ class Addressee(Timestamped):
 class Issuer(Timestamped):
     """The organisation that issued a document (an NGO's open letter or release)."""
 
-    letter = models.ForeignKey(Letter, on_delete=models.CASCADE, related_name="issuers")
+    letter = models.ForeignKey(
+        Letter,
+        on_delete=models.CASCADE,
+        related_name="issuers",
+        db_index=False,  # the (letter, organisation) unique index serves it
+    )
     organisation = models.ForeignKey(
         Organisation, on_delete=models.PROTECT, related_name="issued"
     )

@@ -69,3 +69,29 @@ def test_the_role_tables_trade_their_letter_index_for_a_covering_one(tmp_path):
         indexes = _indexes(env, table)
         assert ["letter_id"] in indexes.values()
         assert ["letter_id", "person_id", "organisation_id"] not in indexes.values()
+
+
+# Migration 0019: (table, column) whose single-column foreign-key index goes, and the
+# composite index that serves it instead.
+COVERED_BY = {
+    ("letters_signatory", "person_id"): ["person_id", "letter_id"],
+    ("letters_addressee", "person_id"): ["person_id", "role", "letter_id"],
+    ("letters_addressee", "organisation_id"): ["organisation_id", "role"],
+    ("letters_issuer", "letter_id"): ["letter_id", "organisation_id"],
+}
+
+
+def test_the_role_tables_drop_foreign_key_indexes_that_composites_serve(tmp_path):
+    """Migration 0019 drops four single-column indexes, each led by a composite
+    index on the same column, and gives them back when reversed."""
+    env = env_for(tmp_path)
+    manage(env, "migrate", "-v0")
+    for (table, column), composite in COVERED_BY.items():
+        indexes = _indexes(env, table)
+        assert [column] not in indexes.values(), (table, column)
+        assert composite in indexes.values(), (table, composite)
+    manage(env, "migrate", "letters", "0018", "-v0")
+    for (table, column), composite in COVERED_BY.items():
+        indexes = _indexes(env, table)
+        assert [column] in indexes.values(), (table, column)
+        assert composite in indexes.values(), (table, composite)
