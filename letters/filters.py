@@ -51,8 +51,9 @@ MAX_VALUES = 100
 MAX_SEARCH_TERMS = 10
 # Letters in a date window below which an organisation filter tests each letter.
 NARROW_WINDOW = 5000
-# Letters (signed, received, mentioned in) above which a person filter walks the
-# letters in order on SQLite instead of fetching all of that person's letters.
+# Letters (signed, received, mentioned in) above which a person or organisation
+# filter walks the letters in order instead of fetching all of that record's letters
+# (see walk_if_prolific, and LetterFilter._walk_if_many for PostgreSQL).
 PROLIFIC = 2000
 # A walked list (above) is also counted by walking when its date window holds fewer
 # than this many letters per letter of the record's footprint; otherwise by reading
@@ -429,24 +430,43 @@ class LetterFilter(filters.FilterSet):
         return person_role_q(self._ids(Person, value), roles)
 
     def _involving(self, queryset, value, roles):
-        """Letters involving these persons. For persons in many letters SQLite is
-        told to walk the letters in order and test membership (UNINDEXED_PK) rather
-        than fetch and sort all their letters; the stored footprint tells which.
-        The walk suits the first rows of a page, not the whole set: for counts and
-        facets (filter_queryset's set_queryset) the letters are fetched by index."""
-        queryset, field = self._walk_if_many(queryset, Person, value)
-        return queryset.filter(person_role_q(self._ids(Person, value), roles, field))
+        """Letters involving these persons. For persons in many letters the letters
+        are walked in order and tested for membership rather than all their
+        letters fetched and sorted; the stored footprint tells which
+        (_walk_if_many). The walk suits the first rows of a page, not the whole
+        set: on SQLite counts and facets (filter_queryset's set_queryset) fetch the
+        letters by index."""
+        queryset, field, walk = self._walk_if_many(queryset, Person, value)
+        as_set = connection.vendor == "postgresql" and not walk
+        return queryset.filter(
+            person_role_q(self._ids(Person, value), roles, field, as_set=as_set)
+        )
 
     def _walk_if_many(self, queryset, model, value):
-        """walk_if_prolific for the records this value names, except when the set
-        is being counted: a walked list is counted by index instead (set_queryset,
-        see filter_queryset). The footprints are only probed on SQLite, the one
-        engine that walks."""
-        if self._for_set or connection.vendor != "sqlite":
-            return queryset, "pk"
+        """(queryset, the letter id field to test, walk?) for the records this value
+        names, by their stored footprint (more than PROLIFIC letters: walk).
+
+        - SQLite: walk_if_prolific (the id hidden from the planner), except when
+          the set is being counted: a walked list is counted by index instead
+          (set_queryset, see filter_queryset).
+        - PostgreSQL walks the letters' date index by itself when a record's
+          roles are OR'ed IN subqueries (each hashed once), and fetches the
+          letters by id when they are one IN over a UNION ALL: the filter writes
+          the first for prolific records and the second for the rest. Either
+          way round it was 10-100 times slower at 100k letters: 27 letters of a
+          person through the walk, 155 ms against 1.6 ms; the 35,000 letters of
+          the largest organisation fetched and sorted, 169 ms against 19 ms
+          (docs/benchmarks.md). Counts take the same form: the walk's hashed
+          subqueries count a prolific record's letters as fast (45-48 ms against
+          36-100 ms), so PostgreSQL has no set_queryset."""
+        if self._for_set:
+            return queryset, "pk", False
+        prolific = self._footprint(model, value) > PROLIFIC
+        if connection.vendor != "sqlite":
+            return queryset, "pk", prolific
         queryset, field = walk_if_prolific(queryset, self._footprint(model, value))
         self._walks = self._walks or field != "pk"
-        return queryset, field
+        return queryset, field, field != "pk"
 
     @staticmethod
     def _value_key(value) -> tuple:
@@ -559,16 +579,18 @@ class LetterFilter(filters.FilterSet):
         pieces: list[tuple[str, list]] = []
         readers = []  # (number of values, what to do with them), in pieces' order
         footprints = []  # (model, value, its footprint's scalar subquery)
-        if connection.vendor == "sqlite":  # only SQLite's walks need them
-            for name, model in (
-                ("person", Person),
-                ("signatory", Person),
-                ("organisation", Organisation),
-            ):
-                if data.get(name):
-                    sql = self._footprint_sql(model, data[name])
-                    footprints.append((model, data[name], sql))
-        window = self._window_probe_sql(self._walk_count_cap(footprints))
+        for name, model in (
+            ("person", Person),
+            ("signatory", Person),
+            ("organisation", Organisation),
+        ):
+            if data.get(name):
+                sql = self._footprint_sql(model, data[name])
+                footprints.append((model, data[name], sql))
+        walk_counts = connection.vendor == "sqlite"  # see _count_by_walk
+        window = self._window_probe_sql(
+            self._walk_count_cap(footprints) if walk_counts else None
+        )
         if window is not None:
             pieces += window
             readers.append((len(window), self._read_window))
@@ -606,7 +628,7 @@ class LetterFilter(filters.FilterSet):
     def _walk_count_cap(footprints) -> tuple[str, list] | None:
         """How far the window probe reads when a record filter may walk: up to
         WALK_COUNT_RATIO times the smallest footprint asked for (SQL, params).
-        SQLite's scalar min() and max(); footprints are only probed there."""
+        SQLite's scalar min() and max(); only SQLite counts by walking."""
         if not footprints:
             return None
         sqls = [sql for _model, _value, (sql, _params) in footprints]
@@ -800,7 +822,11 @@ class LetterFilter(filters.FilterSet):
             return queryset.filter(
                 self._organisation_q(value, self._roles(), per_letter=True)
             )
-        queryset, field = self._walk_if_many(queryset, Organisation, value)
+        queryset, field, walk = self._walk_if_many(queryset, Organisation, value)
+        if walk and connection.vendor != "sqlite":
+            # OR'ed IN subqueries: PostgreSQL walks the letters (_walk_if_many)
+            roles = self._roles() or ("issuer", "signatory", "addressee", "mentioned")
+            return queryset.filter(self._organisation_q(value, roles))
         return queryset.filter(self._organisation_q(value, self._roles(), field=field))
 
     def filter_exclude_organisation(self, queryset, name, value):

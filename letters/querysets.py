@@ -88,31 +88,33 @@ class LetterQuerySet(models.QuerySet):
 ROLE_NAMES = ("signatory", "to", "cc", "addressee", "mentioned", "issuer")
 
 
-def person_role_q(person_ids, roles=None, field="pk") -> Q:
+def person_role_q(person_ids, roles=None, field="pk", *, as_set=False) -> Q:
     """Q on letters: one of the persons appears in one of the roles. `field` is the
-    letter column tested (see UNINDEXED_PK)."""
+    letter column tested (see UNINDEXED_PK). One IN per role, OR'ed; `as_set`: one
+    IN over their UNION ALL (the same letters, planned as one set: see
+    LetterFilter._walk_if_many)."""
     from letters.models import Addressee, Mention, Signatory
 
-    lookup = f"{field}__in"
     roles = set(roles or ("signatory", "addressee", "mentioned"))
-    q = Q(pk__in=[])
+    parts = []
     if "signatory" in roles:
-        q |= Q(
-            **{lookup: Signatory.objects.filter(person__in=person_ids).values("letter")}
-        )
+        parts.append(Signatory.objects.filter(person__in=person_ids))
     addressee_roles = {"to", "cc"} if "addressee" in roles else roles & {"to", "cc"}
     if addressee_roles:
-        q |= Q(
-            **{
-                lookup: Addressee.objects.filter(
-                    person__in=person_ids, role__in=sorted(addressee_roles)
-                ).values("letter")
-            }
+        parts.append(
+            Addressee.objects.filter(
+                person__in=person_ids, role__in=sorted(addressee_roles)
+            )
         )
     if "mentioned" in roles:
-        q |= Q(
-            **{lookup: Mention.objects.filter(person__in=person_ids).values("letter")}
-        )
+        parts.append(Mention.objects.filter(person__in=person_ids))
+    letters = [part.order_by().values("letter_id") for part in parts]
+    lookup = f"{field}__in"
+    if as_set and len(letters) > 1:
+        return Q(**{lookup: letters[0].union(*letters[1:], all=True)})
+    q = Q(pk__in=[])
+    for part in letters:
+        q |= Q(**{lookup: part})
     return q
 
 
