@@ -6,6 +6,7 @@ from datetime import date
 
 import pytest
 from django.db import connection
+from django.db.models import Q
 from django.test.utils import CaptureQueriesContext
 
 from letters import dates, facets, filters, footprint, synthetic
@@ -167,8 +168,8 @@ def test_both_person_plans_give_the_same_letters_in_the_same_order(
     monkeypatch.setattr(filters, "PROLIFIC", 10**9)
     indexed, sql = ordered(client, params)
     assert '+"letters_letter"."id"' not in sql
-    if postgresql:  # the roles' letters as one set, fetched by id
-        assert ("UNION ALL" in count_sql(client, params)) == (len(tables) > 1)
+    # No window: the roles' letters as one set, fetched by id (both engines)
+    assert ("UNION ALL" in count_sql(client, params)) == (len(tables) > 1)
     monkeypatch.setattr(filters, "PROLIFIC", 0)
     walked, sql = ordered(client, params)
     if connection.vendor == "sqlite":
@@ -178,6 +179,52 @@ def test_both_person_plans_give_the_same_letters_in_the_same_order(
         assert "UNION" not in counted
         assert counted.count(" IN (SELECT") == len(tables)
     assert indexed == walked == truth
+
+
+@pytest.mark.sqlite
+def test_a_person_in_a_small_window_is_tested_while_the_window_is_walked(
+    client, corpus, monkeypatch
+):
+    """SQLite: in a date window holding fewer than WALK_COUNT_RATIO letters per
+    letter of the person's footprint, the person's roles are OR'ed INs (SQLite
+    walks the window's index and tests each letter); in a larger one, one IN over
+    their UNION ALL (the person's letters drive the query). Same letters."""
+    person = (
+        Signatory.objects.filter(letter__synthetic=True, person__isnull=False)
+        .order_by("-person__letters_signed", "person__key")
+        .values_list("person__key", flat=True)
+        .first()
+    )
+    params = {
+        "person": person,
+        "date_after": "1990",
+        "date_before": "2030",
+        "page_size": 5,
+        "ordering": "-date",
+    }
+    monkeypatch.setattr(filters, "WALK_COUNT_RATIO", 10**6)  # every window is small
+    walked, _ = ordered(client, params)
+    counted = count_sql(client, params)
+    assert "UNION" not in counted
+    assert counted.count(" IN (SELECT") == 3
+    monkeypatch.setattr(filters, "WALK_COUNT_RATIO", 0)  # every window is large
+    driven, _ = ordered(client, params)
+    assert "UNION ALL" in count_sql(client, params)
+    expected = list(
+        Letter.objects.published()
+        .filter(
+            Q(signatories__person__key=person)
+            | Q(addressees__person__key=person)
+            | Q(mentions__person__key=person),
+            date_latest__gte=date(1990, 1, 1),
+            date_earliest__lte=date(2030, 12, 31),
+        )
+        .distinct()
+        .order_by("-date_earliest", "identifier")
+        .values_list("identifier", flat=True)
+    )
+    assert len(expected) > 5  # more than one page
+    assert walked == driven == expected
 
 
 @pytest.mark.parametrize("role", [None, "signatory", "addressee"])
