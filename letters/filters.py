@@ -451,7 +451,7 @@ class LetterFilter(filters.FilterSet):
         footprint (_count_by_walk): SQLite then walks the window's covering index
         and tests each letter, which is cheaper than fetching all the person's
         letters by id. Otherwise the set drives the query: a person in 27 letters
-        with a 2010-2016 window, 32.5 -> 12.7 ms at 100k on SQLite, where SQLite
+        with a 2010-2016 window, 32.2 -> 12.8 ms at 100k on SQLite, where SQLite
         had walked the whole window (docs/benchmarks.md)."""
         if walk or self._for_set:
             return False
@@ -468,18 +468,18 @@ class LetterFilter(filters.FilterSet):
           roles are OR'ed IN subqueries (each hashed once), and fetches the
           letters by id when they are one IN over a UNION ALL: the filter writes
           the first for prolific records and the second for the rest. Either
-          way round it was 10-100 times slower at 100k letters: 27 letters of a
-          person through the walk, 155 ms against 1.6 ms; the 35,000 letters of
-          the largest organisation fetched and sorted, 169 ms against 19 ms
-          (docs/benchmarks.md). Counts take the same form: the walk's hashed
-          subqueries count a prolific record's letters as fast (45-48 ms against
-          36-100 ms), so PostgreSQL has no set_queryset."""
+          way round it was 10-100 times slower at 100k letters (the page's SQL):
+          27 letters of a person through the walk, 155 ms against 1.6 ms; the
+          35,000 letters of the largest organisation fetched and sorted, 169 ms
+          against 19 ms (docs/benchmarks.md). Counts take the same form: the
+          walk's hashed subqueries count a prolific record's letters as fast
+          (45-48 ms against 36-100 ms), so PostgreSQL has no set_queryset."""
         if self._for_set:
             return queryset, "pk", False
-        prolific = self._footprint(model, value) > PROLIFIC
+        footprint = self._footprint(model, value)
         if connection.vendor != "sqlite":
-            return queryset, "pk", prolific
-        queryset, field = walk_if_prolific(queryset, self._footprint(model, value))
+            return queryset, "pk", footprint > PROLIFIC
+        queryset, field = walk_if_prolific(queryset, footprint)
         self._walks = self._walks or field != "pk"
         return queryset, field, field != "pk"
 
