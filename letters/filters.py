@@ -768,11 +768,17 @@ class LetterFilter(filters.FilterSet):
         # Redundant for the result, decisive for the plan: see _window_probe.
         return queryset.filter(date_earliest__gte=probe.earliest)
 
-    def _organisation_q(self, value, roles=None, per_letter=False, field="pk"):
+    def _organisation_q(
+        self, value, roles=None, per_letter=False, field="pk", as_set=True
+    ):
+        """Q on letters: the organisation in one of the roles (all of them when
+        none is given). Every role, not per letter and `as_set`: one IN over the
+        roles' UNION (organisation_role_q); otherwise one IN, or with
+        `per_letter` one EXISTS, per role, OR'ed."""
         from letters.models import Addressee, Issuer, Mention, Signatory
 
         ids = self._ids(Organisation, value)
-        if not roles and not per_letter:
+        if not roles and not per_letter and as_set:
             return organisation_role_q(ids, field)
         roles = roles or ("issuer", "signatory", "addressee", "mentioned")
         addressee_roles = (
@@ -838,11 +844,11 @@ class LetterFilter(filters.FilterSet):
                 self._organisation_q(value, self._roles(), per_letter=True)
             )
         queryset, field, walk = self._walk_if_many(queryset, Organisation, value)
-        if walk and connection.vendor != "sqlite":
-            # OR'ed IN subqueries: PostgreSQL walks the letters (_walk_if_many)
-            roles = self._roles() or ("issuer", "signatory", "addressee", "mentioned")
-            return queryset.filter(self._organisation_q(value, roles))
-        return queryset.filter(self._organisation_q(value, self._roles(), field=field))
+        # PostgreSQL walks the letters through OR'ed IN subqueries (_walk_if_many)
+        as_set = not walk or connection.vendor == "sqlite"
+        return queryset.filter(
+            self._organisation_q(value, self._roles(), field=field, as_set=as_set)
+        )
 
     def filter_exclude_organisation(self, queryset, name, value):
         return queryset.exclude(self._organisation_q(value, self._roles()))
