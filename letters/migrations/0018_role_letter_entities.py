@@ -9,36 +9,26 @@ Django named it when the foreign key was created."""
 import django.db.models.deletion
 from django.db import migrations, models
 
-TABLES = ("letters_signatory", "letters_addressee")
+from letters.migrations._indexes import (
+    create_single_column_index,
+    drop_single_column_indexes,
+)
 
-
-def _letter_indexes(schema_editor, table):
-    with schema_editor.connection.cursor() as cursor:
-        constraints = schema_editor.connection.introspection.get_constraints(
-            cursor, table
-        )
-    return [
-        name
-        for name, c in constraints.items()
-        if c["index"] and not c["unique"] and not c["primary_key"]
-        and c["columns"] == ["letter_id"]
-    ]
+ROLE_MODELS = ("Signatory", "Addressee")
 
 
 def drop_letter_index(apps, schema_editor):
-    for table in TABLES:
-        for name in _letter_indexes(schema_editor, table):
-            schema_editor.execute(
-                f"DROP INDEX {schema_editor.quote_name(name)}", params=None
-            )
+    for model_name in ROLE_MODELS:
+        model = apps.get_model("letters", model_name)
+        letter = model._meta.get_field("letter")
+        drop_single_column_indexes(schema_editor, model, letter)
 
 
 def create_letter_index(apps, schema_editor):
-    for model_name in ("Signatory", "Addressee"):
+    for model_name in ROLE_MODELS:
         model = apps.get_model("letters", model_name)
-        if not _letter_indexes(schema_editor, model._meta.db_table):
-            field = model._meta.get_field("letter")
-            schema_editor.execute(schema_editor._create_index_sql(model, fields=[field]))
+        letter = model._meta.get_field("letter")
+        create_single_column_index(schema_editor, model, letter)
 
 
 class Migration(migrations.Migration):

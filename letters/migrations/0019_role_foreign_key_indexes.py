@@ -15,6 +15,11 @@ of db_index would rebuild the tables on SQLite. Reversing gives them back."""
 import django.db.models.deletion
 from django.db import migrations, models
 
+from letters.migrations._indexes import (
+    create_single_column_index,
+    drop_single_column_indexes,
+)
+
 # (model, foreign key) whose own index goes.
 COVERED = (
     ("Signatory", "person"),
@@ -24,40 +29,20 @@ COVERED = (
 )
 
 
-def _single_column_indexes(schema_editor, table, column):
-    with schema_editor.connection.cursor() as cursor:
-        constraints = schema_editor.connection.introspection.get_constraints(
-            cursor, table
-        )
-    return [
-        name
-        for name, c in constraints.items()
-        if c["index"] and not c["unique"] and not c["primary_key"]
-        and c["columns"] == [column]
-    ]
-
-
 def _columns(apps):
     for model_name, field_name in COVERED:
         model = apps.get_model("letters", model_name)
-        field = model._meta.get_field(field_name)
-        yield model, field
+        yield model, model._meta.get_field(field_name)
 
 
 def drop_indexes(apps, schema_editor):
     for model, field in _columns(apps):
-        for name in _single_column_indexes(
-            schema_editor, model._meta.db_table, field.column
-        ):
-            schema_editor.execute(
-                f"DROP INDEX {schema_editor.quote_name(name)}", params=None
-            )
+        drop_single_column_indexes(schema_editor, model, field)
 
 
 def create_indexes(apps, schema_editor):
     for model, field in _columns(apps):
-        if not _single_column_indexes(schema_editor, model._meta.db_table, field.column):
-            schema_editor.execute(schema_editor._create_index_sql(model, fields=[field]))
+        create_single_column_index(schema_editor, model, field)
 
 
 class Migration(migrations.Migration):

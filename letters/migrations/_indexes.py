@@ -1,0 +1,34 @@
+"""Helpers of migrations 0018 and 0019, which drop foreign keys' own indexes without
+Django's AlterField (it would rebuild the tables on SQLite). Django's migration
+loader skips modules whose names begin with an underscore: this is not a migration.
+"""
+
+
+def single_column_indexes(schema_editor, table: str, column: str) -> list[str]:
+    """The names of the table's plain (not unique, not primary-key) indexes on this
+    one column, whatever they were named when created."""
+    with schema_editor.connection.cursor() as cursor:
+        constraints = schema_editor.connection.introspection.get_constraints(
+            cursor, table
+        )
+    return [
+        name
+        for name, c in constraints.items()
+        if c["index"]
+        and not c["unique"]
+        and not c["primary_key"]
+        and c["columns"] == [column]
+    ]
+
+
+def drop_single_column_indexes(schema_editor, model, field) -> None:
+    table = model._meta.db_table
+    for name in single_column_indexes(schema_editor, table, field.column):
+        quoted = schema_editor.quote_name(name)
+        schema_editor.execute(f"DROP INDEX {quoted}", params=None)
+
+
+def create_single_column_index(schema_editor, model, field) -> None:
+    """The field's own index, as Django creates it, unless one is there already."""
+    if not single_column_indexes(schema_editor, model._meta.db_table, field.column):
+        schema_editor.execute(schema_editor._create_index_sql(model, fields=[field]))
