@@ -339,13 +339,16 @@ def test_a_walked_list_is_counted_through_the_index(client, corpus, monkeypatch)
     )
     assert len(truth) > 3
     monkeypatch.setattr(filters, "PROLIFIC", 0)
+    # person + role, not signatory: a lone signatory's count is their stored one,
+    # with no count query to inspect.
+    params = {"person": person, "role": "signatory", "page_size": 2}
     with CaptureQueriesContext(connection) as queries:
-        body = client.get(
-            "/api/v1/letters/", {"signatory": person, "page_size": 2}
-        ).json()
+        body = client.get("/api/v1/letters/", params).json()
     assert body["count"] == len(truth)
     assert {r["identifier"] for r in body["results"]} <= truth
-    count_sql = next(q["sql"] for q in queries.captured_queries if "COUNT(" in q["sql"])
+    count_sql = next(
+        q["sql"] for q in queries.captured_queries if 'AS "__count"' in q["sql"]
+    )
     page_sql = next(q["sql"] for q in queries.captured_queries if "LIMIT 2" in q["sql"])
     assert '+"letters_letter"."id"' not in count_sql
     if connection.vendor == "sqlite":
