@@ -389,10 +389,16 @@ def package_figures(env, work: Path, engine: str, size: int) -> dict:
     }
 
 
+def datasette_exe() -> str | None:
+    """Datasette's command (the `bench` extra), or None when it is not installed."""
+    beside = Path(PY).parent / "datasette"
+    return shutil.which("datasette") or (str(beside) if beside.exists() else None)
+
+
 def datasette_figures(env, work: Path, size: int, sc: dict, rng) -> dict:
     db = Path(env["DATABASE_URL"].removeprefix("sqlite:///"))
     port = free_port()
-    exe = shutil.which("datasette") or str(Path(PY).parent / "datasette")
+    exe = datasette_exe()
     server = subprocess.Popen(
         [exe, "serve", "-i", str(db), "-h", HOST, "-p", str(port),
          "--setting", "sql_time_limit_ms", "20000",
@@ -526,6 +532,12 @@ def main() -> None:
     parser.add_argument("--out", type=Path, help="Append the Markdown table here.")
     parser.add_argument("--json", type=Path, help="Write the raw figures here.")
     args = parser.parse_args()
+    if "sqlite" in args.engines.split(",") and datasette_exe() is None:
+        # Checked first: the run would otherwise fail after building the corpus.
+        sys.exit(
+            "sqlite: Datasette is not installed; "
+            "pip install -e '.[dev,bench]' (make bench does)"
+        )
     rng = random.Random(42)
     work = Path(tempfile.mkdtemp(prefix="archive-bench-"))
     results = []
