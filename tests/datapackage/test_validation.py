@@ -1,6 +1,8 @@
 """Validation spread over processes finds exactly what one process finds: the same
 errors, in the same order, naming the same resource, row and field."""
 
+import contextlib
+import csv
 import json
 import multiprocessing
 import os
@@ -224,3 +226,104 @@ def test_a_bad_timestamp_is_a_type_error_on_its_row(folder, workers):
     timestamp_errors = [e for e in errors if e["field"] == "updated"]
     assert [(e["resource"], e["row"]) for e in timestamp_errors] == [("signatories", 4)]
     assert 'type is "datetime/%Y-%m-%dT%H:%M:%SZ"' in timestamp_errors[0]["message"]
+
+
+# --- shared lookups: each foreign-key lookup built once per lane, the same verdict --
+
+
+def _without_letter(folder):
+    """Remove the letter that the most other resources reference from letters.csv;
+    returns its identifier and the resources that still reference it."""
+    with (folder / "data/letters.csv").open(newline="") as fh:
+        letters = list(csv.DictReader(fh))
+    referencing = {}
+    columns = {
+        "signatories": "letter",
+        "addressees": "letter",
+        "mentions": "letter",
+        "issuing_organisations": "letter",
+        "memberships": "attested_by",
+    }
+    for resource, column in columns.items():
+        with (folder / f"data/{resource}.csv").open(newline="") as fh:
+            for row in csv.DictReader(fh):
+                referencing.setdefault(row[column], set()).add(resource)
+    gone = max(letters, key=lambda r: len(referencing.get(r["identifier"], ())))
+    with (folder / "data/letters.csv").open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(letters[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(r for r in letters if r is not gone)
+    return gone["identifier"], referencing[gone["identifier"]]
+
+
+def _plain_verdict(folder, monkeypatch):
+    """frictionless's own verdict: every lookup built anew, as frictionless does."""
+
+    def unshared(lookups):
+        return contextlib.nullcontext()
+
+    with monkeypatch.context() as m:
+        m.setattr(validation, "shared_lookups", unshared)
+        return validation.validate(folder, workers=1)
+
+
+def test_shared_lookups_give_frictionless_own_verdict(folder, monkeypatch):
+    identifier, referencing = _without_letter(folder)
+    assert len(referencing) >= 3
+    _replace(folder, "signatories", ",jonas-fernandez,", ",nobody,")  # persons
+    organisations = (folder / "data/organisations.csv").read_text().splitlines()
+    header = organisations[0].split(",")
+    assert "parent" in header  # a reference to the resource itself
+    cells = organisations[1].split(",")
+    cells[header.index("parent")] = "no-such-parent"
+    organisations[1] = ",".join(cells)
+    (folder / "data/organisations.csv").write_text("\n".join(organisations) + "\n")
+    plain = _plain_verdict(folder, monkeypatch)
+    missing = {e["resource"] for e in plain if f'"{identifier}"' in e["message"]}
+    assert missing == referencing  # every resource that names the letter says so
+    assert any("no-such-parent" in e["message"] for e in plain)
+    assert any("nobody" in e["message"] for e in plain)
+    assert validation.validate(folder, workers=1) == plain
+    assert validation.validate(folder, workers=2) == plain
+
+
+@pytest.fixture
+def letters_reads(monkeypatch):
+    """How many times frictionless opens letters.csv."""
+    from frictionless.schemes.local.loader import LocalLoader
+
+    reads = []
+    real = LocalLoader.read_byte_stream_create
+
+    def spy(self):
+        if str(self.resource.normpath).endswith("letters.csv"):
+            reads.append(self.resource.normpath)
+        return real(self)
+
+    monkeypatch.setattr(LocalLoader, "read_byte_stream_create", spy)
+    return reads
+
+
+def test_a_lane_reads_the_letters_once_for_all_its_lookups(
+    folder, monkeypatch, letters_reads
+):
+    names = ["addressees", "mentions", "issuing_organisations"]
+    for name in names:  # as frictionless alone: once per resource
+        assert validation._resource_errors(str(folder), name) == []
+    assert len(letters_reads) == len(names)
+    letters_reads.clear()
+    monkeypatch.setattr(validation, "_lane_lookups", None)
+    validation._lane_started()  # as in a lane's process
+    for name in names:
+        assert validation._resource_errors(str(folder), name) == []
+    assert len(letters_reads) == 1
+
+
+def test_a_lane_does_not_reuse_a_lookup_whose_file_changed(folder, monkeypatch):
+    monkeypatch.setattr(validation, "_lane_lookups", None)
+    validation._lane_started()
+    assert validation._resource_errors(str(folder), "mentions") == []
+    identifier, referencing = _without_letter(folder)
+    for name in referencing:
+        errors = validation._resource_errors(str(folder), name)
+        assert any(f'"{identifier}"' in e["message"] for e in errors), name
