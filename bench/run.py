@@ -48,10 +48,18 @@ def free_port() -> int:
 
 
 def manage(env, *args, capture=False):
-    return subprocess.run(
-        [PY, "manage.py", *args], cwd=ROOT, env=env, check=True,
+    """Run a management command; a failure stops the run with its own output (a
+    captured one would otherwise be lost in a CalledProcessError)."""
+    done = subprocess.run(
+        [PY, "manage.py", *args], cwd=ROOT, env=env,
         capture_output=capture, text=True,
     )  # fmt: skip
+    if done.returncode != 0:
+        sys.exit(
+            f"manage.py {' '.join(args)} failed ({done.returncode}):\n"
+            f"{done.stdout or ''}{done.stderr or ''}"
+        )
+    return done
 
 
 def in_process(env, *args, data=None):
