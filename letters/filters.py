@@ -27,6 +27,7 @@ from letters.querysets import (
     UNINDEXED_PK,
     organisation_role_q,
     person_role_q,
+    role_rows,
 )
 from letters.text import fold
 from letters.vocabularies import (
@@ -775,31 +776,12 @@ class LetterFilter(filters.FilterSet):
         none is given). Every role, not per letter and `as_set`: one IN over the
         roles' UNION (organisation_role_q); otherwise one IN, or with
         `per_letter` one EXISTS, per role, OR'ed."""
-        from letters.models import Addressee, Issuer, Mention, Signatory
-
         ids = self._ids(Organisation, value)
         if not roles and not per_letter and as_set:
             return organisation_role_q(ids, field)
         roles = roles or ("issuer", "signatory", "addressee", "mentioned")
-        addressee_roles = (
-            {"to", "cc"} if "addressee" in roles else set(roles) & {"to", "cc"}
-        )
-        # Most likely first: per letter, the OR stops at the first role found.
-        parts = []
-        if "signatory" in roles:
-            parts.append(Signatory.objects.filter(organisation__in=ids))
-        if addressee_roles:
-            parts.append(
-                Addressee.objects.filter(
-                    organisation__in=ids, role__in=sorted(addressee_roles)
-                )
-            )
-        if "mentioned" in roles:
-            parts.append(Mention.objects.filter(organisation__in=ids))
-        if "issuer" in roles:
-            parts.append(Issuer.objects.filter(organisation__in=ids))
         q = Q(pk__in=[])
-        for part in parts:
+        for part in role_rows("organisation", ids, roles):
             if per_letter:
                 q |= Q(Exists(part.filter(letter=OuterRef("pk"))))
             else:

@@ -88,26 +88,37 @@ class LetterQuerySet(models.QuerySet):
 ROLE_NAMES = ("signatory", "to", "cc", "addressee", "mentioned", "issuer")
 
 
+def role_rows(party: str, ids, roles) -> list[models.QuerySet]:
+    """The role rows that name these persons or organisations (`party`: "person" or
+    "organisation") in these roles (ROLE_NAMES; "addressee" is to and cc), one
+    queryset per role table, the most likely first (an OR stops at the first)."""
+    from letters.models import Addressee, Issuer, Mention, Signatory
+
+    roles = set(roles)
+    named = {f"{party}__in": ids}
+    parts = []
+    if "signatory" in roles:
+        parts.append(Signatory.objects.filter(**named))
+    addressee_roles = {"to", "cc"} if "addressee" in roles else roles & {"to", "cc"}
+    if addressee_roles:
+        parts.append(
+            Addressee.objects.filter(**named, role__in=sorted(addressee_roles))
+        )
+    if "mentioned" in roles:
+        parts.append(Mention.objects.filter(**named))
+    if "issuer" in roles and party == "organisation":
+        parts.append(Issuer.objects.filter(**named))
+    return parts
+
+
 def person_role_q(person_ids, roles=None, field="pk", *, as_set=False) -> Q:
     """Q on letters: one of the persons appears in one of the roles. `field` is the
     letter column tested (see UNINDEXED_PK). One IN per role, OR'ed; `as_set`: one
     IN over their UNION ALL (the same letters, planned as one set: see
     LetterFilter._walk_if_many)."""
-    from letters.models import Addressee, Mention, Signatory
-
-    roles = set(roles or ("signatory", "addressee", "mentioned"))
-    parts = []
-    if "signatory" in roles:
-        parts.append(Signatory.objects.filter(person__in=person_ids))
-    addressee_roles = {"to", "cc"} if "addressee" in roles else roles & {"to", "cc"}
-    if addressee_roles:
-        parts.append(
-            Addressee.objects.filter(
-                person__in=person_ids, role__in=sorted(addressee_roles)
-            )
-        )
-    if "mentioned" in roles:
-        parts.append(Mention.objects.filter(person__in=person_ids))
+    parts = role_rows(
+        "person", person_ids, roles or ("signatory", "addressee", "mentioned")
+    )
     letters = [part.order_by().values("letter_id") for part in parts]
     lookup = f"{field}__in"
     if as_set and len(letters) > 1:
