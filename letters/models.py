@@ -201,6 +201,11 @@ class Person(PartyKey, Timestamped):
     letters_signed = models.PositiveIntegerField(default=0, editable=False)
     letters_received = models.PositiveIntegerField(default=0, editable=False)
     letters_mentioned_in = models.PositiveIntegerField(default=0, editable=False)
+    letters_total = models.PositiveIntegerField(
+        default=0,
+        editable=False,
+        help_text="Published letters in any role, each letter once.",
+    )
     public_offices = models.PositiveIntegerField(default=0, editable=False)
 
     objects = PersonQuerySet.as_manager()
@@ -218,6 +223,8 @@ class Person(PartyKey, Timestamped):
                 fields=["is_public", "-letters_signed", "sort_name", "id"],
                 name="person_public_signed",
             ),
+            # The person facet's ranking (letters.facets).
+            models.Index(fields=["-letters_total", "id"], name="person_letters_total"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -303,6 +310,11 @@ class Organisation(PartyKey, Timestamped):
     letters_signed_for = models.PositiveIntegerField(default=0, editable=False)
     letters_received = models.PositiveIntegerField(default=0, editable=False)
     letters_mentioned_in = models.PositiveIntegerField(default=0, editable=False)
+    letters_total = models.PositiveIntegerField(
+        default=0,
+        editable=False,
+        help_text="Published letters in any role, each letter once.",
+    )
     public_offices = models.PositiveIntegerField(default=0, editable=False)
 
     objects = OrganisationQuerySet.as_manager()
@@ -315,7 +327,10 @@ class Organisation(PartyKey, Timestamped):
         indexes = [
             models.Index(
                 fields=["is_public", "name", "id"], name="organisation_public_name"
-            )
+            ),
+            models.Index(
+                fields=["-letters_total", "id"], name="organisation_letters_total"
+            ),
         ]
         constraints = [
             models.CheckConstraint(

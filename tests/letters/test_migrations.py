@@ -8,10 +8,15 @@ from tests.faults.test_interruptions import env_for, manage
 
 pytestmark = pytest.mark.sqlite  # the check is the same query on both engines
 
-SHARE_A_KEY = (
-    "from letters.models import Organisation, Person; "
-    "Organisation.objects.create(key='shared', name='Body', kind='ngo'); "
-    "Person.objects.create(key='shared', display_name='P', sort_name='P')"
+SHARE_A_KEY = (  # the models as of 0015 (today's have columns added since)
+    "from django.db import connection; "
+    "from django.db.migrations.loader import MigrationLoader; "
+    "apps = MigrationLoader(connection).project_state("
+    "('letters', '0015_letter_status_title')).apps; "
+    "apps.get_model('letters', 'Organisation').objects.create("
+    "key='shared', name='Body', kind='ngo'); "
+    "apps.get_model('letters', 'Person').objects.create("
+    "key='shared', display_name='P', sort_name='P')"
 )
 
 
@@ -95,3 +100,54 @@ def test_the_role_tables_drop_foreign_key_indexes_that_composites_serve(tmp_path
         indexes = _indexes(env, table)
         assert [column] in indexes.values(), (table, column)
         assert composite in indexes.values(), (table, composite)
+
+
+def _sqlite(env, sql: str) -> list[tuple]:
+    import sqlite3
+
+    path = env["DATABASE_URL"].removeprefix("sqlite:///")
+    with sqlite3.connect(path) as conn:
+        return conn.execute(sql).fetchall()
+
+
+KEY_TRIGGERS = (
+    "SELECT name FROM sqlite_master WHERE type = 'trigger' "
+    "AND tbl_name IN ('letters_person', 'letters_organisation') ORDER BY name"
+)
+SIGNS_AND_IS_NAMED = (
+    "from tests import factories as f; "
+    "p = f.PersonFactory(key='p'); a = f.LetterFactory(); "
+    "f.SignatoryFactory(letter=a, person=p); f.MentionFactory(letter=a, person=p); "
+    "f.MentionFactory(person=p)"
+)
+
+
+def test_the_total_column_comes_filled_and_keeps_the_key_space_triggers(tmp_path):
+    """Migration 0021 adds letters_total with ALTER TABLE: Django's AddField would
+    rebuild the SQLite tables and lose migration 0016's key-space triggers on
+    them. The totals of the records already there are counted, and the column
+    goes again when reversed, the triggers staying."""
+    env = env_for(tmp_path)
+    manage(env, "migrate", "-v0")
+    manage(env, "shell", "-c", SIGNS_AND_IS_NAMED)  # (the models need the column)
+    manage(env, "migrate", "letters", "0020", "-v0")
+    triggers = _sqlite(env, KEY_TRIGGERS)
+    assert len(triggers) == 4
+
+    manage(env, "migrate", "-v0")
+    assert _sqlite(env, KEY_TRIGGERS) == triggers
+    assert _sqlite(
+        env,
+        "SELECT letters_signed, letters_mentioned_in, letters_total "
+        "FROM letters_person WHERE key = 'p'",
+    ) == [(1, 2, 2)]
+    indexes = _indexes(env, "letters_person")
+    assert indexes["person_letters_total"] == ["letters_total", "id"]
+    manage(env, "refresh_footprint", "--check")  # exact, total included
+
+    manage(env, "migrate", "letters", "0020", "-v0")
+    assert _sqlite(env, KEY_TRIGGERS) == triggers
+    assert _sqlite(env, "SELECT COUNT(*) FROM letters_person") == [(1,)]
+    columns = [row[1] for row in _sqlite(env, "PRAGMA table_info(letters_person)")]
+    assert "letters_signed" in columns
+    assert "letters_total" not in columns
