@@ -5,11 +5,11 @@ filter accepts. All the facets asked for are one query, whatever the size of the
 from __future__ import annotations
 
 from django.db import connection
-from django.db.models import Case, Count, Exists, F, OuterRef, Q, Subquery, Value, When
-from django.db.models.functions import Coalesce, ExtractYear, Greatest
+from django.db.models import Count, Exists, F, OuterRef, Subquery
+from django.db.models.functions import ExtractYear
 
 from letters import models
-from letters.footprint import PUBLISHED, ROLE_COUNTS, letters_bounds
+from letters.footprint import PUBLISHED, ROLE_COUNTS, TOTAL
 from letters.models import Organisation, Person, Place
 from letters.querysets import unindexed
 from letters.vocabularies import LANGUAGES, LetterKind
@@ -19,11 +19,10 @@ KIND_LABELS = dict(LetterKind.choices)
 LANGUAGE_LABELS = dict(LANGUAGES)
 DEFAULT_SIZE = 10
 MAX_SIZE = 100
-# Contenders (see _contenders) beyond which a whole-archive facet counts every role
-# row instead: they are written into the query as literals, and a floor of one
-# letter (an archive where few entities are in more than one) can make most
-# entities contenders, past the engines' bound on a statement's parameters.
-MAX_CONTENDERS = 1000
+# A filtered set is counted from the published letters outside it when those are at
+# most MAX_OUTSIDE letters, tried for a set of at least OUTSIDE_FROM (see _outside).
+MAX_OUTSIDE = 5000
+OUTSIDE_FROM = 4 * MAX_OUTSIDE
 
 
 class YearOf(ExtractYear):
@@ -46,8 +45,118 @@ def _grouped(queryset, expression_name, size):
     )
 
 
-def _entity_counts(parts, size) -> tuple[str, list]:
-    """Distinct letters per entity over the role tables' (entity, letter) pairs.
+# facet: (model, role field, the role models whose rows tie it to a letter).
+ENTITIES = {
+    name: (
+        model,
+        name,
+        [getattr(models, role) for role, _ in ROLE_COUNTS[model.__name__].values()],
+    )
+    for name, model in (("organisation", Organisation), ("person", Person))
+}
+if any(where for counts in ROLE_COUNTS.values() for _, where in counts.values()):
+    # The stored total (footprint.TOTAL) counts every role row, as the facets do.
+    raise RuntimeError("letters.facets assumes unfiltered stored role counts")
+
+
+def _by_total(model, size) -> tuple[str, list]:
+    """(entity, n) of the `size` entities in the most published letters of the whole
+    archive, ties by id: their stored total (letters.footprint keeps it exact), read
+    from its index. Counting the role rows took 0.9 s at 100k letters on SQLite,
+    and ranking from the per-role counts a query more (docs/benchmarks.md)."""
+    q = connection.ops.quote_name
+    return (
+        f"SELECT t.id AS entity, t.{q(TOTAL)} AS n "
+        f"FROM {q(model._meta.db_table)} AS t WHERE t.{q(TOTAL)} > 0 "
+        f"ORDER BY t.{q(TOTAL)} DESC, t.id LIMIT %s",
+        [size],
+    )
+
+
+def _outside(queryset, matched: int) -> tuple[str, list]:
+    """WITH clause: ``gap``, the published letters less the `matched` letters of the
+    set (the set is of published letters: the API lists no other), from the
+    status index; and ``outside``, the published letters outside the set, at most
+    MAX_OUTSIDE + 1 of them, read only when the gap says they are few (a failed
+    attempt cost a set of 67,776 letters of 97,000 50 ms; the gap costs a few)."""
+    published = models.Letter.objects.filter(status=PUBLISHED).order_by()
+    inside = queryset.order_by()
+    if connection.vendor == "sqlite":
+        # The set's ids in one in-memory set, built once; the walk stops at the
+        # MAX_OUTSIDE + 1st letter outside.
+        outside = published.exclude(pk__in=inside.values("pk"))
+    else:
+        # A hash anti-join (NOT IN would hash only within work_mem, and test every
+        # letter against the whole list beyond it).
+        outside = published.filter(~Exists(inside.filter(pk=OuterRef("pk"))))
+    sql, params = outside.values("pk")[: MAX_OUTSIDE + 1].query.sql_with_params()
+    count_sql, count_params = published.values("pk").query.sql_with_params()
+    return (
+        f"WITH gap AS MATERIALIZED (SELECT COUNT(*) - %s AS n FROM ({count_sql}) "
+        f"AS p), outside AS MATERIALIZED (SELECT o.pk FROM ({sql}) AS o "
+        f"WHERE (SELECT n FROM gap) <= %s) ",
+        [matched, *count_params, *params, MAX_OUTSIDE],
+    )
+
+
+def _few_outside() -> str:
+    """Are the letters outside the set few, and all in ``outside``? The gap only
+    spares reading them; ``outside`` itself is exact whatever the gap (another
+    writer may have published a letter since the set was counted)."""
+    return (
+        f"((SELECT n FROM gap) <= {MAX_OUTSIDE:d} "
+        f"AND (SELECT COUNT(*) FROM outside) <= {MAX_OUTSIDE:d})"
+    )
+
+
+def _by_total_less_outside(model, field, roles, size) -> tuple[str, list]:
+    """(entity, n) of the `size` entities in the most letters of a set that holds
+    all but the few ``outside`` letters: each entity's stored total less its
+    letters outside. Every entity of the answer has a total of at least the
+    size-th largest total less the number of letters outside (each of the `size`
+    largest keeps at least that many), so only those are read. The search for a
+    very common word at 100k letters reads its few outside letters' role rows,
+    not the set's 1.45M (docs/benchmarks.md). Empty unless _few_outside (the
+    caller's other branch counts then)."""
+    q = connection.ops.quote_name
+    table, total = q(model._meta.db_table), q(TOTAL)
+    column = q(f"{field}_id")
+    # From each letter outside to its role rows, by their (letter) index: SQLite
+    # takes a CROSS JOIN's left table as the outer loop (as a plain join or an IN, it
+    # read every role row and tested its letter).
+    join = "CROSS JOIN" if connection.vendor == "sqlite" else "JOIN"
+    pairs = " UNION ALL ".join(
+        f"SELECT r.{column} AS entity, r.letter_id FROM outside AS o {join} "
+        f"{q(role._meta.db_table)} AS r ON r.letter_id = o.pk "
+        f"WHERE r.{column} IS NOT NULL"
+        for role in roles
+    )
+    size_th = (
+        f"COALESCE((SELECT u.{total} FROM {table} AS u "
+        f"ORDER BY u.{total} DESC LIMIT 1 OFFSET %s), 0)"
+    )
+    return (
+        f"SELECT t.id AS entity, t.{total} - COALESCE(x.n, 0) AS n "
+        f"FROM {table} AS t LEFT JOIN ("
+        f"SELECT entity, COUNT(DISTINCT letter_id) AS n FROM ({pairs}) AS pairs "
+        f"GROUP BY entity) AS x ON x.entity = t.id "
+        f"WHERE t.{total} >= {size_th} - (SELECT COUNT(*) FROM outside) "
+        f"AND t.{total} - COALESCE(x.n, 0) > 0 "
+        f"ORDER BY n DESC, t.id LIMIT {_unless(f'NOT {_few_outside()}')}",
+        [size - 1, size],
+    )
+
+
+def _unless(condition: str) -> str:
+    """A LIMIT of %s, or of 0 when `condition` (on no row) holds: with LIMIT 0
+    both engines return before reading anything (a WHERE on the same condition
+    still had SQLite read the role rows: 368 against 72 ms, docs/benchmarks.md)."""
+    return f"CASE WHEN {condition} THEN 0 ELSE %s END"
+
+
+def _entity_counts(parts, size, unless: str = "") -> tuple[str, list]:
+    """Distinct letters per entity over the role tables' (entity, letter) pairs;
+    none when `unless` (a condition on no row) holds.
 
     COUNT(DISTINCT letter_id) over UNION ALL, rather than COUNT(*) over a UNION: the
     same numbers, but the UNION deduplicated every pair of the set in one temporary
@@ -55,141 +164,10 @@ def _entity_counts(parts, size) -> tuple[str, list]:
     1.3M pairs: 2.7 -> 0.9 s on SQLite, docs/benchmarks.md)."""
     union = parts[0].union(*parts[1:], all=True)
     sql, params = union.query.sql_with_params()
+    limit = _unless(unless) if unless else "%s"
     return (
         f"SELECT entity, COUNT(DISTINCT letter_id) AS n FROM ({sql}) AS pairs "
-        f"GROUP BY entity ORDER BY n DESC, entity LIMIT %s",
-        [*params, size],
-    )
-
-
-# facet: (model, role field, {stored count column: role model}). The role models
-# are those the stored footprint counts per role (letters.footprint.ROLE_COUNTS):
-# _contenders bounds the facet's counts with them, and _contender_counts starts
-# from them.
-ENTITIES = {
-    name: (
-        model,
-        name,
-        {
-            column: getattr(models, role)
-            for column, (role, _) in ROLE_COUNTS[model.__name__].items()
-        },
-    )
-    for name, model in (("organisation", Organisation), ("person", Person))
-}
-if any(where for counts in ROLE_COUNTS.values() for _, where in counts.values()):
-    # A facet counts every role row; a stored count of some rows only would
-    # neither bound it (_contenders) nor be a part of it (_contender_counts).
-    raise RuntimeError("letters.facets assumes unfiltered stored role counts")
-
-
-def _contender_ids(names, size) -> dict[str, dict[int, str]]:
-    """{facet: {contender's id: its largest stored role count's column}} for the
-    entity facets asked for, in ONE query. The ids go into the facet query as
-    literals: behind a subquery PostgreSQL expected thousands of contenders, not
-    ten, and hashed every role row (the person facet at 100k letters: 405 ms; 151
-    ms with the literals, docs/benchmarks.md)."""
-    parts = []
-    for name in names:
-        if name not in ENTITIES:
-            continue
-        model, _field, roles = ENTITIES[name]
-        largest = _largest(list(roles))
-        parts.append(
-            _contenders(model, size)
-            .annotate(facet=Value(name), largest=largest)
-            .values_list("facet", "pk", "largest")
-        )
-    out: dict[str, dict[int, str]] = {name: {} for name in names if name in ENTITIES}
-    if parts:
-        for facet, pk, largest in parts[0].union(*parts[1:], all=True):
-            out[facet][pk] = largest
-    return out
-
-
-def _largest(columns: list[str]) -> Case:
-    """The name of the largest of these columns (the first of equals), in SQL."""
-    return Case(
-        *(
-            When(
-                Q(*(Q(**{f"{column}__gte": F(other)}) for other in columns[i + 1 :])),
-                then=Value(column),
-            )
-            for i, column in enumerate(columns[:-1])
-        ),
-        default=Value(columns[-1]),
-    )
-
-
-def _contenders(model, size):
-    """The persons or organisations that can rank among the `size` in the most
-    published letters of the whole archive, from their stored footprint (kept
-    exact by letters.footprint: distinct published letters per role).
-
-    An entity is in at least as many letters as in its largest role, and at most
-    in the sum of its roles. Let `floor` be the size-th largest "largest role":
-    `size` entities have at least `floor` letters, so one whose sum stays below it
-    cannot rank, even on a tie. Only the others are counted (_contender_counts):
-    for the person facet at 100k letters, about ten persons instead of 1.3M
-    pairs (docs/benchmarks.md)."""
-    lower, total = letters_bounds(model)
-    floor = (
-        model.objects.annotate(lower=lower)
-        .order_by("-lower")
-        .values("lower")[size - 1 : size]
-    )
-    return (
-        model.objects.annotate(total=total)
-        .filter(total__gte=Greatest(Coalesce(Subquery(floor), 0), 1))  # none in none
-        .order_by()
-        .values("pk")
-    )
-
-
-def _contender_counts(name, contenders: dict[int, str], size) -> tuple[str, list]:
-    """(entity, n) of the `size` contenders in the most published letters, ties by
-    id. Each contender's letters are its largest role's, counted already by its
-    stored footprint, plus its other roles' letters missing from that one: only
-    those rows are read, each checked by index against the largest role and the
-    letter's status (EXISTS, not a join: SQLite drove a join from every published
-    letter once the ids were many). The ten largest organisations at 100k letters
-    sign for tens of thousands of letters in 240,000 signatures; their ~5,000
-    other role rows are read (the facet: 387 -> 45 ms, docs/benchmarks.md)."""
-    model, field, roles = ENTITIES[name]
-    q = connection.ops.quote_name
-    by_largest: dict[str, list[int]] = {}
-    for pk, column in sorted(contenders.items()):
-        by_largest.setdefault(column, []).append(pk)
-    selects, params = [], []
-    for column, ids in by_largest.items():
-        largest = roles[column]
-        published = models.Letter.objects.filter(
-            pk=OuterRef("letter"), status=PUBLISHED
-        )
-        in_largest = largest.objects.filter(
-            **{field: OuterRef(field), "letter": OuterRef("letter")}
-        )
-        pairs = [
-            role.objects.filter(**{f"{field}__in": ids})
-            .filter(Exists(published), ~Exists(in_largest))
-            .order_by()
-            .annotate(entity=F(f"{field}_id"))
-            .values_list("entity", "letter_id")
-            for other, role in roles.items()
-            if other != column
-        ]
-        sql, pairs_params = pairs[0].union(*pairs[1:], all=True).query.sql_with_params()
-        marks = ", ".join(["%s"] * len(ids))
-        selects.append(
-            f"SELECT e.id AS entity, e.{q(column)} + COALESCE(x.n, 0) AS n "
-            f"FROM {q(model._meta.db_table)} AS e LEFT JOIN ("
-            f"SELECT entity, COUNT(DISTINCT letter_id) AS n FROM ({sql}) AS pairs "
-            f"GROUP BY entity) AS x ON x.entity = e.id WHERE e.id IN ({marks})"
-        )
-        params += [*pairs_params, *ids]
-    return (
-        f"SELECT entity, n FROM ({' UNION ALL '.join(selects)}) AS c "
-        f"ORDER BY n DESC, entity LIMIT %s",
+        f"GROUP BY entity ORDER BY n DESC, entity LIMIT {limit}",
         [*params, size],
     )
 
@@ -208,19 +186,27 @@ def _part(name, sql, params, value, label, extra, order, join=""):
 
 
 def compute(
-    queryset, names, size: int = DEFAULT_SIZE, *, whole_archive: bool = False
-) -> dict[str, list[dict]]:
+    queryset, names, size: int = DEFAULT_SIZE, *, whole_archive: bool = False,
+    matched: int | None = None,
+) -> dict[str, list[dict]]:  # fmt: skip
     """The facets asked for, all in ONE query (a UNION ALL of one grouped query per
     facet), so a list with facets stays within the API's query budget.
     `whole_archive`: the queryset is every published letter, unfiltered; the
-    person and organisation facets then count only the contenders' letters, found
-    by one more query (the whole archive needs no filter probe: still four)."""
+    person and organisation facets then rank by the stored totals. `matched`: the
+    set's size, when known (the list's count); a set of at least OUTSIDE_FROM
+    letters has its person and organisation facets counted from the letters
+    outside it when those are few (_by_total_less_outside), in the same query."""
     out: dict[str, list[dict]] = {name: [] for name in names}
     if not names or queryset.query.is_empty():
         return out
     q = connection.ops.quote_name
     letters = queryset.order_by().values("pk")
-    contenders = _contender_ids(names, size) if whole_archive else {}
+    with_outside = (
+        not whole_archive
+        and matched is not None
+        and matched >= OUTSIDE_FROM
+        and any(name in ENTITIES for name in names)
+    )
     parts = []
     for name in names:
         if name in ("kind", "language"):
@@ -269,11 +255,8 @@ def compute(
                 label, extra = "e.name", "e.acronym"
             else:
                 label, extra = "e.display_name", "NULL"
-            ranked = contenders.get(name)
-            if ranked is not None and len(ranked) <= MAX_CONTENDERS:
-                if not ranked:
-                    continue  # no entity is in a published letter
-                sql, params = _contender_counts(name, ranked, size)
+            if whole_archive:
+                sql, params = _by_total(model, size)
             else:
                 among = {"letter__in": letters, f"{field}__isnull": False}
                 pairs = [
@@ -281,9 +264,20 @@ def compute(
                     .order_by()
                     .annotate(entity=F(f"{field}_id"))
                     .values_list("entity", "letter_id")
-                    for role in roles.values()
+                    for role in roles
                 ]
-                sql, params = _entity_counts(pairs, size)
+                if with_outside:
+                    few, few_params = _by_total_less_outside(model, field, roles, size)
+                    many, many_params = _entity_counts(
+                        pairs, size, unless=_few_outside()
+                    )
+                    sql = (
+                        f"SELECT entity, n FROM ({few}) AS few UNION ALL "
+                        f"SELECT entity, n FROM ({many}) AS many"
+                    )
+                    params = [*few_params, *many_params]
+                else:
+                    sql, params = _entity_counts(pairs, size)
             join = f" JOIN {q(model._meta.db_table)} AS e ON e.id = f.entity"
             parts.append(_part(name, sql, params, "e.key", label, extra, "f.entity",
                                join))  # fmt: skip
@@ -291,6 +285,9 @@ def compute(
         return out
     sql = " UNION ALL ".join(part for part, _ in parts)
     params = [p for _, part_params in parts for p in part_params]
+    if with_outside:
+        outside, outside_params = _outside(queryset, matched)
+        sql, params = outside + sql, [*outside_params, *params]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = sorted(cursor.fetchall(), key=lambda r: (r[0], r[5]))

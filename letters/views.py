@@ -356,8 +356,9 @@ class LetterViewSet(ArchiveViewSet):
         if requested:
             everything = getattr(queryset, "whole_archive", False)
             facet_data = facets.compute(
-                queryset, requested, size, whole_archive=everything
-            )
+                queryset, requested, size, whole_archive=everything,
+                matched=self.paginator.page.paginator.count,
+            )  # fmt: skip
         return self.paginator.get_paginated_response(data, facets=facet_data)
 
     def facet_request(self, request):

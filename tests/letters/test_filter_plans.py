@@ -493,79 +493,135 @@ def test_title_order_pages_through_its_index(client, corpus, ordering):
     assert [i for i in found if i in ties] == ties  # ties in date order
 
 
-@pytest.mark.parametrize("name", ["person", "organisation"])
-def test_whole_archive_facets_rank_exactly_among_the_contenders(
-    client, corpus, monkeypatch, name
-):
-    """Without filters the person and organisation facets count only the letters
-    of the entities that can rank (facets._contenders, from the stored footprint).
-    The groups must be exactly the top of a full count, ties broken by id, at every
-    size; and the contenders must be fewer than all entities (or nothing is
-    tested)."""
-    model = Person if name == "person" else Organisation
+def _letters_of(name) -> dict[int, set[int]]:
+    """{entity id: its published letters, any role}, read from the role tables."""
     tables = (Signatory, Addressee, Mention) + ((Issuer,) if name != "person" else ())
     letters_of: dict[int, set[int]] = {}
-    in_role: dict[tuple, set[int]] = {}
     for table in tables:
         rows = table.objects.filter(
             letter__status="published", **{f"{name}__isnull": False}
         )
         for entity, letter in rows.values_list(f"{name}_id", "letter_id"):
             letters_of.setdefault(entity, set()).add(letter)
-            in_role.setdefault((entity, table), set()).add(letter)
-    ranked = sorted(letters_of, key=lambda e: (-len(letters_of[e]), e))
-    # Each count is the largest role's stored count plus the other roles' letters
-    # missing from it: the corpus must have both kinds of other-role letters.
-    shared = missing = 0
-    for entity in ranked[:10]:
-        roles = [in_role.get((entity, t), set()) for t in tables]
-        largest = max(roles, key=len)
-        for other in (r for r in roles if r is not largest):
-            shared += len(other & largest)
-            missing += len(other - largest)
-    assert shared
-    assert missing
-    # Contenders are grouped by their largest role: more than one group is tested.
-    assert len(set(facets._contender_ids([name], 40)[name].values())) > 1
+    return letters_of
+
+
+def _facet_truth(name, size, letters=None) -> list[tuple[str, int]]:
+    """The facet's groups from a plain reading of the role tables: the `size`
+    entities in the most of these letters (all published ones by default), ties
+    by id."""
+    model = Person if name == "person" else Organisation
     keys = dict(model.objects.values_list("pk", "key"))
+    counts = {
+        entity: len(held if letters is None else held & letters)
+        for entity, held in _letters_of(name).items()
+    }
+    ranked = sorted((e for e in counts if counts[e]), key=lambda e: (-counts[e], e))
+    return [(keys[e], counts[e]) for e in ranked[:size]]
+
+
+@pytest.mark.parametrize("name", ["person", "organisation"])
+def test_whole_archive_facets_rank_by_the_stored_totals(client, corpus, name):
+    """Without filters the person and organisation facets read each entity's stored
+    total (footprint.TOTAL) from its index instead of counting role rows. The
+    groups must be exactly the top of a full count, ties broken by id, at every
+    size; and the corpus must hold entities whose total is neither their largest
+    role count nor the sum of them (or the test proves nothing about distinctness)."""
+    model = Person if name == "person" else Organisation
+    roles = footprint.ROLE_COUNTS[model.__name__]
+    overlapping = [
+        entity for entity in model.objects.filter(letters_total__gt=0)
+        if max(getattr(entity, c) for c in roles) < entity.letters_total
+        < sum(getattr(entity, c) for c in roles)
+    ]  # fmt: skip
+    assert overlapping
     for size in (1, 3, 10, 40):
         with CaptureQueriesContext(connection) as queries:
             body = client.get(
                 "/api/v1/letters/", {"facets": name, "facet_size": size, "page_size": 1}
             ).json()
-        truth = [(keys[e], len(letters_of[e])) for e in ranked[:size]]
-        assert [(g["value"], g["count"]) for g in body["facets"][name]] == truth
+        assert [(g["value"], g["count"]) for g in body["facets"][name]] == (
+            _facet_truth(name, size)
+        )
         sqls = [q["sql"] for q in queries.captured_queries]
-        assert len(sqls) <= 5
-        # Ranked among the contenders, found by their own query from the footprint.
-        assert any('"letters_mentioned_in"' in sql for sql in sqls)
-        facet_sql = next(sql for sql in sqls if "COUNT(DISTINCT" in sql)
-        assert "IS NOT NULL" not in facet_sql  # their role rows, not everyone's
-        assert "NOT EXISTS" in facet_sql  # only those missing from the largest
-    # Too many contenders to write into the query: every role row, the same groups.
-    monkeypatch.setattr(facets, "MAX_CONTENDERS", 2)
-    with CaptureQueriesContext(connection) as queries:
-        body = client.get("/api/v1/letters/", {"facets": name, "facet_size": 10})
-    facet_sql = next(
-        q["sql"] for q in queries.captured_queries if "COUNT(DISTINCT" in q["sql"]
-    )
-    assert "IS NOT NULL" in facet_sql
-    truth = [(keys[e], len(letters_of[e])) for e in ranked[:10]]
-    assert [(g["value"], g["count"]) for g in body.json()["facets"][name]] == truth
-    contenders = facets._contenders(model, 3).count()
-    assert 3 <= contenders < len(letters_of)
-    # A filter that keeps every letter takes the full count: the same groups.
+        assert len(sqls) <= 4
+        facet_sql = next(sql for sql in sqls if "ROW_NUMBER()" in sql)
+        assert '"letters_total"' in facet_sql
+        assert "COUNT(DISTINCT" not in facet_sql  # no role row read
+    # A filter that keeps every letter counts the role rows: the same groups.
     every_kind = ",".join(LetterKind.values)
     with CaptureQueriesContext(connection) as queries:
         filtered = client.get(
             "/api/v1/letters/", {"facets": name, "facet_size": 10, "kind": every_kind}
         ).json()
-    assert not any(
-        '"letters_mentioned_in"' in q["sql"] for q in queries.captured_queries
+    facet_sql = next(
+        q["sql"] for q in queries.captured_queries if "ROW_NUMBER()" in q["sql"]
     )
+    assert "COUNT(DISTINCT" in facet_sql
     assert filtered["count"] == Letter.objects.published().count()
-    truth = [(keys[e], len(letters_of[e])) for e in ranked[:10]]
-    assert [(g["value"], g["count"]) for g in filtered["facets"][name]] == truth
+    assert [(g["value"], g["count"]) for g in filtered["facets"][name]] == (
+        _facet_truth(name, 10)
+    )
+
+
+def _poisoned(real, entity_id):
+    """A branch of the facet query that answers one wrong group when it answers at
+    all: which branch answered shows in the result."""
+
+    def branch(*args, **kwargs):
+        sql, params = real(*args, **kwargs)
+        limit = sql[sql.rindex("LIMIT ") :]
+        return f"SELECT {entity_id:d} AS entity, 99999 AS n {limit}", params[-1:]
+
+    return branch
+
+
+@pytest.mark.parametrize("name", ["person", "organisation"])
+def test_a_set_with_few_letters_outside_is_counted_from_them(
+    client, corpus, monkeypatch, name
+):
+    """A filtered set holding all but a few published letters: each entity's
+    stored total less its letters outside the set (facets._by_total_less_outside),
+    in the same one query; with more letters outside than MAX_OUTSIDE, the role
+    rows of the set are counted as before. Both must give the full count's
+    groups, and each must be the branch that answered."""
+    model = Person if name == "person" else Organisation
+    some = model.objects.filter(letters_total__gt=0).order_by("pk").first().pk
+    # The set: every published letter but those of the third of the facet, so that
+    # an entity ranks whose total is below the third's (the bound on the totals
+    # read must allow for the letters outside).
+    letters_of = _letters_of(name)
+    published = set(Letter.objects.published().values_list("pk", flat=True))
+    third = sorted(letters_of, key=lambda e: (-len(letters_of[e]), e))[2]
+    inside = published - letters_of[third]
+    outside = len(letters_of[third])
+    truth = _facet_truth(name, 3, inside)
+    key = dict(model.objects.values_list("pk", "key"))
+    below = {key[e] for e in letters_of if len(letters_of[e]) < outside}
+    assert below & {value for value, _count in truth}
+    params = {"facets": name, "facet_size": 3, f"exclude_{name}": key[third]}
+    monkeypatch.setattr(facets, "OUTSIDE_FROM", 1)
+
+    monkeypatch.setattr(facets, "MAX_OUTSIDE", outside)  # few enough
+    monkeypatch.setattr(
+        facets, "_entity_counts", _poisoned(facets._entity_counts, some)
+    )
+    with CaptureQueriesContext(connection) as queries:
+        body = client.get("/api/v1/letters/", params).json()
+    assert body["count"] == len(inside)
+    assert [(g["value"], g["count"]) for g in body["facets"][name]] == truth
+    assert len(queries.captured_queries) <= 5
+    monkeypatch.undo()
+
+    monkeypatch.setattr(facets, "OUTSIDE_FROM", 1)
+    monkeypatch.setattr(facets, "MAX_OUTSIDE", outside - 1)  # one too many
+    monkeypatch.setattr(
+        facets,
+        "_by_total_less_outside",
+        _poisoned(facets._by_total_less_outside, some),
+    )
+    body = client.get("/api/v1/letters/", params).json()
+    assert [(g["value"], g["count"]) for g in body["facets"][name]] == truth
 
 
 def test_the_year_facet_counts_each_letter_under_the_year_it_begins(client, corpus):
