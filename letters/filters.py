@@ -901,6 +901,7 @@ class PersonFilter(filters.FilterSet):
             ("letters_signed", "letters_signed"),
             ("letters_received", "letters_received"),
             ("letters_mentioned_in", "letters_mentioned_in"),
+            ("letters_total", "letters_total"),
         ),
         help_text="Sort by name or by a letter count; prefix with - to reverse.",
     )
@@ -980,6 +981,7 @@ class OrganisationFilter(filters.FilterSet):
             ("letters_signed_for", "letters_signed_for"),
             ("letters_received", "letters_received"),
             ("letters_mentioned_in", "letters_mentioned_in"),
+            ("letters_total", "letters_total"),
         ),
         help_text="Sort by name or by a letter count; prefix with - to reverse.",
     )

@@ -372,6 +372,9 @@ class PersonSerializer(serializers.ModelSerializer):
     letters_signed = serializers.IntegerField()
     letters_received = serializers.IntegerField()
     letters_mentioned_in = serializers.IntegerField()
+    letters_total = serializers.IntegerField(
+        help_text="Published letters in any of these roles, each letter once."
+    )
 
     class Meta:
         model = Person
@@ -390,6 +393,7 @@ class PersonSerializer(serializers.ModelSerializer):
             "letters_signed",
             "letters_received",
             "letters_mentioned_in",
+            "letters_total",
         ]
 
     def get_url(self, obj) -> str:
@@ -476,6 +480,9 @@ class OrganisationSerializer(serializers.ModelSerializer):
     letters_signed_for = serializers.IntegerField()
     letters_received = serializers.IntegerField()
     letters_mentioned_in = serializers.IntegerField()
+    letters_total = serializers.IntegerField(
+        help_text="Published letters in any of these roles, each letter once."
+    )
 
     class Meta:
         model = Organisation
@@ -494,6 +501,7 @@ class OrganisationSerializer(serializers.ModelSerializer):
             "letters_signed_for",
             "letters_received",
             "letters_mentioned_in",
+            "letters_total",
         ]
 
     def get_url(self, obj) -> str:

@@ -417,6 +417,7 @@ PERSON_CSV = [
     ("letters_signed", lambda r: r["letters_signed"]),
     ("letters_received", lambda r: r["letters_received"]),
     ("letters_mentioned_in", lambda r: r["letters_mentioned_in"]),
+    ("letters_total", lambda r: r["letters_total"]),
 ]
 
 
@@ -508,6 +509,7 @@ ORGANISATION_CSV = [
     ("letters_signed_for", lambda r: r["letters_signed_for"]),
     ("letters_received", lambda r: r["letters_received"]),
     ("letters_mentioned_in", lambda r: r["letters_mentioned_in"]),
+    ("letters_total", lambda r: r["letters_total"]),
 ]
 
 

@@ -527,6 +527,40 @@ def test_persons_ordered_by_letter_counts(api, seeded):
     assert [r["letters_mentioned_in"] for r in body["results"]] == [5, 2, 2]
 
 
+@pytest.mark.parametrize("kind", ["persons", "organisations"])
+def test_records_ordered_by_their_letters_in_any_role(api, client, seeded, kind):
+    """letters_total: each published letter a person or organisation is in, once,
+    whatever their roles in it; listed, sortable, and in the CSV."""
+    from letters.models import Addressee, Issuer, Mention, Signatory
+
+    field = kind.removesuffix("s")
+    letters_of: dict[str, set[int]] = {}
+    for table in (Signatory, Addressee, Mention, Issuer):
+        if not hasattr(table, field):
+            continue
+        rows = table.objects.filter(
+            letter__status="published", **{f"{field}__isnull": False}
+        ).values_list(f"{field}__key", "letter_id")
+        for key, letter in rows:
+            letters_of.setdefault(key, set()).add(letter)
+    body = api(f"/api/v1/{kind}/", ordering="-letters_total,name", page_size=100)
+    listed = {r["key"]: r["letters_total"] for r in body["results"]}
+    assert listed == {key: len(letters) for key, letters in letters_of.items()} | {
+        key: 0 for key in listed if key not in letters_of
+    }
+    totals = [r["letters_total"] for r in body["results"]]
+    assert totals == sorted(totals, reverse=True)
+    assert totals[0] > 1
+    if kind == "organisations":  # a body issues a letter it also signs for
+        roles = [c for c in body["results"][0] if c.startswith("letters_")]
+        roles.remove("letters_total")
+        assert any(
+            r["letters_total"] < sum(r[c] for c in roles) for r in body["results"]
+        )
+    rows, _ = csv_rows(client, f"/api/v1/{kind}/", ordering="-letters_total,name")
+    assert [int(row["letters_total"]) for row in rows] == totals
+
+
 def test_person_detail_lists_their_published_letters(api, seeded):
     valls = Person.objects.get(key="manuel-valls")
     body = api(f"/api/v1/persons/{valls.pk}/")
