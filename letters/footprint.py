@@ -139,15 +139,20 @@ def _grouped_counts(registry, counts: dict, owner: str, ids) -> dict[int, tuple]
     """{entity id: (published letters in each role of ``counts``, then in any role)}
     for these entities (all of them with None), in ONE grouped pass over their role
     rows; an entity in no published letter is absent. At 100k letters the whole
-    pass replaced one correlated count per role (persons and organisations 2.4 ->
-    ~1.9 s on SQLite, with the total besides; docs/benchmarks.md)."""
+    pass replaced one correlated count per role (persons and organisations from
+    zero: 2.7-3.3 s -> 2.9-3.7 s on SQLite, with the total besides;
+    docs/benchmarks.md)."""
+    letter = registry.get_model("letters", "Letter")
     arms, params = [], []
     for index, (role, _) in enumerate(counts.values()):
         rows = registry.get_model("letters", role).objects.filter(
             **{f"{owner}__isnull": False}
         )
         if ids is not None:
-            rows = rows.filter(**{f"{owner}__in": ids})
+            # A few entities: their rows by index, each letter's status looked up
+            # by its key. Testing them against the set of every published letter
+            # built that set each time: a person's refresh 4-75 -> 255-350 ms.
+            rows = rows.filter(**{f"{owner}__in": ids, "letter__status": PUBLISHED})
         sql, arm_params = (
             rows.order_by()
             .annotate(entity=F(f"{owner}_id"), kind=Value(index))
@@ -156,25 +161,25 @@ def _grouped_counts(registry, counts: dict, owner: str, ids) -> dict[int, tuple]
         )
         arms.append(sql)
         params += arm_params
-    letter = registry.get_model("letters", "Letter")
-    published, published_params = (
-        letter.objects.filter(status=PUBLISHED).values("pk").query.sql_with_params()
-    )
+    where = ""
+    if ids is None:
+        # Every entity: the published letters as one set each pair is tested
+        # against (the unary plus keeps SQLite from driving from the letters).
+        published, published_params = (
+            letter.objects.filter(status=PUBLISHED).values("pk").query.sql_with_params()
+        )
+        where = f"WHERE +pairs.letter_id IN ({published}) "
+        params += published_params
     per_role = ", ".join(
         f"COUNT(DISTINCT CASE WHEN pairs.kind = {index} THEN pairs.letter_id END)"
         for index in range(len(counts))
     )
-    # Every entity: the published letters as one set each pair is tested against
-    # (the unary plus keeps SQLite from driving from the letters instead); a few
-    # entities: their rows by index, each letter looked up.
-    tested = "+pairs.letter_id" if ids is None else "pairs.letter_id"
     sql = (
         f"SELECT pairs.entity, {per_role}, COUNT(DISTINCT pairs.letter_id) "
-        f"FROM ({' UNION ALL '.join(arms)}) AS pairs "
-        f"WHERE {tested} IN ({published}) GROUP BY pairs.entity"
+        f"FROM ({' UNION ALL '.join(arms)}) AS pairs {where}GROUP BY pairs.entity"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, *published_params])
+        cursor.execute(sql, params)
         return {row[0]: tuple(row[1:]) for row in cursor.fetchall()}
 
 

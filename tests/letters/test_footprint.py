@@ -104,6 +104,27 @@ def test_the_total_counts_a_letter_once_whatever_the_roles_in_it(db, curator):
     assert footprint.drift() == []
 
 
+def test_a_save_refreshes_its_records_by_their_own_rows(db):
+    """A role row's save recounts its person and organisation from their own role
+    rows, each letter's status looked up by key: testing them against the set of
+    every published letter (the whole refresh's plan) built that set on each save,
+    255-350 ms at 100k letters instead of 4 (docs/benchmarks.md)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    letter = factories.LetterFactory()
+    with CaptureQueriesContext(connection) as queries:
+        signatory = factories.SignatoryFactory(letter=letter)
+    grouped = [
+        q["sql"] for q in queries.captured_queries if "GROUP BY pairs" in q["sql"]
+    ]
+    assert grouped  # the person's counts, and the organisation's if any
+    for sql in grouped:
+        assert "pairs.letter_id IN" not in sql
+        assert 'INNER JOIN "letters_letter"' in sql
+    assert _reload(signatory.person).letters_total == 1
+
+
 def test_a_published_office_alone_makes_a_person_public(db):
     membership = factories.MembershipFactory(status="draft")
     assert not _reload(membership.person).is_public
