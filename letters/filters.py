@@ -20,7 +20,7 @@ from django_filters.constants import EMPTY_VALUES
 from drf_spectacular.utils import extend_schema_field
 
 from letters import dates
-from letters.footprint import letters_bounds
+from letters.footprint import role_count_sum
 from letters.models import Letter, Membership, Organisation, Person, Place
 from letters.querysets import (
     PUBLISHED,
@@ -493,7 +493,7 @@ class LetterFilter(filters.FilterSet):
     def _footprint_sql(model, value) -> tuple[str, list]:
         """A scalar subquery: the stored footprint (letters in each role) of these
         persons or organisations, summed."""
-        _least, total = letters_bounds(model)
+        total = role_count_sum(model)
         each = _named(model, value).annotate(footprint=total).values_list("footprint")
         sql, params = each.query.sql_with_params()
         return f"(SELECT COALESCE(SUM(t.footprint), 0) FROM ({sql}) AS t)", list(params)

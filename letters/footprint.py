@@ -33,7 +33,6 @@ from django.db.models import (
     Count,
     ExpressionWrapper,
     F,
-    Func,
     IntegerField,
     OuterRef,
     Q,
@@ -41,7 +40,7 @@ from django.db.models import (
     Value,
 )
 from django.db.models.expressions import CombinedExpression, RawSQL
-from django.db.models.functions import Coalesce, Greatest
+from django.db.models.functions import Coalesce
 from django.db.models.signals import post_delete, post_save, pre_save
 
 from letters import cards, search
@@ -70,15 +69,15 @@ FOOTPRINT_FIELDS = {
 CHUNK = 900  # ids per statement: far below every engine's bound-parameter limit
 
 
-def letters_bounds(model) -> tuple[Func, CombinedExpression]:
-    """(at least, at most) the published letters a person or organisation is in,
-    as expressions over its stored counts per role: its largest role count, and
-    their sum (a letter may hold it in several roles)."""
+def role_count_sum(model) -> F | CombinedExpression:
+    """The sum of a person's or organisation's stored counts per role, as an
+    expression: at least its letters_total (a letter may hold it in several roles),
+    the footprint the letter filters plan with (LetterFilter._footprint_sql)."""
     fields = [F(column) for column in ROLE_COUNTS[model.__name__]]
     total = fields[0]
     for field in fields[1:]:
         total = total + field
-    return Greatest(*fields), total
+    return total
 
 
 # --- refreshing ---------------------------------------------------------------------
