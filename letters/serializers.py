@@ -373,7 +373,8 @@ class PersonSerializer(serializers.ModelSerializer):
     letters_received = serializers.IntegerField()
     letters_mentioned_in = serializers.IntegerField()
     letters_total = serializers.IntegerField(
-        help_text="Published letters in any of these roles, each letter once."
+        help_text="Published letters in which they appear in any role, each letter "
+        "once (not the sum of the counts above: one letter can name them in several)."
     )
 
     class Meta:
@@ -481,7 +482,8 @@ class OrganisationSerializer(serializers.ModelSerializer):
     letters_received = serializers.IntegerField()
     letters_mentioned_in = serializers.IntegerField()
     letters_total = serializers.IntegerField(
-        help_text="Published letters in any of these roles, each letter once."
+        help_text="Published letters in which it appears in any role, each letter "
+        "once (not the sum of the counts above: one letter can name it in several)."
     )
 
     class Meta:
