@@ -59,11 +59,21 @@ ORGANISATION_COUNTS = {
     "letters_mentioned_in": ("Mention", {}),
 }
 ROLE_COUNTS = {"Person": PERSON_COUNTS, "Organisation": ORGANISATION_COUNTS}
+# A person's published letters as addressee, split by the addressee's role: `to` and
+# `cc` (a letter may hold them in both, so they can add up to more than
+# letters_received). What the persons' role=to and role=cc filters read.
+ADDRESSEE_ROLE_COUNTS = {"letters_addressed": "to", "letters_copied": "cc"}
 # Published letters in any role, each letter once (at least the largest role count,
 # at most their sum): what the person and organisation facets count (letters.facets).
 TOTAL = "letters_total"
 FOOTPRINT_FIELDS = {
-    "Person": [*PERSON_COUNTS, TOTAL, "public_offices", "is_public"],
+    "Person": [
+        *PERSON_COUNTS,
+        *ADDRESSEE_ROLE_COUNTS,
+        TOTAL,
+        "public_offices",
+        "is_public",
+    ],
     "Organisation": [*ORGANISATION_COUNTS, TOTAL, "public_offices", "is_public"],
 }
 CHUNK = 900  # ids per statement: far below every engine's bound-parameter limit
@@ -83,11 +93,14 @@ def role_count_sum(model) -> F | CombinedExpression:
 # --- refreshing ---------------------------------------------------------------------
 
 
-def _letter_count(role_model, owner: str) -> Coalesce:
-    """Correlated COUNT(DISTINCT letter) of published letters in this role (drift's
-    own way of counting, independent of the refresh's grouped pass)."""
+def _letter_count(role_model, owner: str, **where) -> Coalesce:
+    """Correlated COUNT(DISTINCT letter) of published letters in this role, of its
+    rows matching ``where`` (drift's own way of counting, independent of the
+    refresh's grouped pass)."""
     sub = (
-        role_model.objects.filter(**{owner: OuterRef("pk")}, letter__status=PUBLISHED)
+        role_model.objects.filter(
+            **{owner: OuterRef("pk")}, **where, letter__status=PUBLISHED
+        )
         .order_by()
         .values(owner)
         .annotate(n=Count("letter", distinct=True))
@@ -134,32 +147,42 @@ def _chunks(ids: Iterable[int] | None):
         yield ids[start : start + CHUNK]
 
 
-def _grouped_counts(registry, counts: dict, owner: str, ids) -> dict[int, tuple]:
-    """{entity id: (published letters in each role of ``counts``, then in any role)}
-    for these entities (all of them with None), in ONE grouped pass over their role
-    rows; an entity in no published letter is absent. At 100k letters the whole
+def _grouped_counts(
+    registry, counts: dict, owner: str, ids, by_role: dict | None = None
+) -> dict[int, dict[str, int]]:
+    """{entity id: {column: published letters}} for these entities (all of them with
+    None), in ONE grouped pass over their role rows: each role of ``counts``, the
+    addressee rows of each role in ``by_role`` (column: `to` or `cc`), and any role
+    (TOTAL); an entity in no published letter is absent. At 100k letters the whole
     pass replaced one correlated count per role (persons and organisations from
     zero: 2.7-3.3 s -> 2.9-3.7 s on SQLite, with the total besides;
     docs/benchmarks.md)."""
     letter = registry.get_model("letters", "Letter")
+    by_role = by_role or {}
     arms, params = [], []
+    addressee_arm = None
     for index, (role, _) in enumerate(counts.values()):
-        rows = registry.get_model("letters", role).objects.filter(
-            **{f"{owner}__isnull": False}
-        )
+        model = registry.get_model("letters", role)
+        rows = model.objects.filter(**{f"{owner}__isnull": False})
         if ids is not None:
             # A few entities: their rows by index, each letter's status looked up
             # by its key. Testing them against the set of every published letter
             # built that set each time: a person's refresh 4-75 -> 255-350 ms.
             rows = rows.filter(**{f"{owner}__in": ids, "letter__status": PUBLISHED})
+        if role == "Addressee":
+            addressee_arm, detail = index, F("role")
+        else:
+            detail = Value("")
         sql, arm_params = (
             rows.order_by()
-            .annotate(entity=F(f"{owner}_id"), kind=Value(index))
-            .values_list("entity", "letter_id", "kind")
+            .annotate(entity=F(f"{owner}_id"), kind=Value(index), detail=detail)
+            .values_list("entity", "letter_id", "kind", "detail")
             .query.sql_with_params()
         )
         arms.append(sql)
         params += arm_params
+    if by_role and addressee_arm is None:
+        raise ValueError("counts by addressee role need the addressee rows")
     where = ""
     if ids is None:
         # Every entity: the published letters as one set each pair is tested
@@ -169,29 +192,45 @@ def _grouped_counts(registry, counts: dict, owner: str, ids) -> dict[int, tuple]
         )
         where = f"WHERE +pairs.letter_id IN ({published}) "
         params += published_params
-    per_role = ", ".join(
+    columns = [*counts, *by_role, TOTAL]
+    aggregates = [
         f"COUNT(DISTINCT CASE WHEN pairs.kind = {index} THEN pairs.letter_id END)"
         for index in range(len(counts))
-    )
+    ]
+    aggregate_params = []
+    for value in by_role.values():
+        aggregates.append(
+            f"COUNT(DISTINCT CASE WHEN pairs.kind = {addressee_arm} "
+            f"AND pairs.detail = %s THEN pairs.letter_id END)"
+        )
+        aggregate_params.append(value)
+    aggregates.append("COUNT(DISTINCT pairs.letter_id)")
     sql = (
-        f"SELECT pairs.entity, {per_role}, COUNT(DISTINCT pairs.letter_id) "
+        f"SELECT pairs.entity, {', '.join(aggregates)} "
         f"FROM ({' UNION ALL '.join(arms)}) AS pairs {where}GROUP BY pairs.entity"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return {row[0]: tuple(row[1:]) for row in cursor.fetchall()}
+        cursor.execute(sql, [*aggregate_params, *params])
+        return {
+            row[0]: dict(zip(columns, row[1:], strict=True))
+            for row in cursor.fetchall()
+        }
 
 
 def _has_field(model, name: str) -> bool:
     return any(field.name == name for field in model._meta.get_fields())
 
 
-def _refresh_counts(registry, model_name: str, counts: dict, owner: str, ids) -> None:
+def _refresh_counts(
+    registry, model_name: str, counts: dict, owner: str, ids, by_role=None
+) -> None:
     model = registry.get_model("letters", model_name)
     membership = registry.get_model("letters", "Membership")
-    # The historical models of migrations before 0021 have no total.
-    columns = [*counts, TOTAL] if _has_field(model, TOTAL) else [*counts]
-    nothing = (0,) * (len(counts) + 1)
+    # The historical models of earlier migrations lack the later columns (the
+    # total before 0021, the counts by addressee role before 0022).
+    by_role = {c: r for c, r in (by_role or {}).items() if _has_field(model, c)}
+    columns = [*counts, *by_role]
+    columns += [TOTAL] if _has_field(model, TOTAL) else []
     q = connection.ops.quote_name
     update = (
         f"UPDATE {q(model._meta.db_table)} SET "
@@ -202,10 +241,11 @@ def _refresh_counts(registry, model_name: str, counts: dict, owner: str, ids) ->
         rows = (
             model.objects.all() if chunk is None else model.objects.filter(pk__in=chunk)
         )
-        counted = _grouped_counts(registry, counts, owner, chunk)
+        counted = _grouped_counts(registry, counts, owner, chunk, by_role)
         changed = []
         for pk, *stored in rows.order_by("pk").values_list("pk", *columns):
-            want = counted.get(pk, nothing)[: len(columns)]
+            found = counted.get(pk, {})
+            want = tuple(found.get(column, 0) for column in columns)
             if tuple(stored) != want:
                 changed.append([*want, pk])
         if changed:
@@ -269,7 +309,9 @@ def refresh(
         cards.rebuild(letters)
     if everything or persons:
         ids = None if everything else persons
-        _refresh_counts(registry, "Person", PERSON_COUNTS, "person", ids)
+        _refresh_counts(
+            registry, "Person", PERSON_COUNTS, "person", ids, ADDRESSEE_ROLE_COUNTS
+        )
     if everything or organisations:
         ids = None if everything else organisations
         _refresh_counts(
@@ -486,9 +528,10 @@ def drift(limit: int = 20) -> list[str]:
 
     with transaction.atomic():
         expected: dict[tuple[str, int], dict] = {}
-        for model, counts, owner in (
-            (Person, PERSON_COUNTS, "person"),
-            (Organisation, ORGANISATION_COUNTS, "organisation"),
+        addressee = global_apps.get_model("letters", "Addressee")
+        for model, counts, by_role, owner in (
+            (Person, PERSON_COUNTS, ADDRESSEE_ROLE_COUNTS, "person"),
+            (Organisation, ORGANISATION_COUNTS, {}, "organisation"),
         ):
             membership = global_apps.get_model("letters", "Membership")
             rows = model.objects.annotate(
@@ -498,12 +541,16 @@ def drift(limit: int = 20) -> list[str]:
                     )
                     for column, (role, _) in counts.items()
                 },
+                **{
+                    f"x_{column}": _letter_count(addressee, owner, role=value)
+                    for column, value in by_role.items()
+                },
                 x_public_offices=_office_count(membership, owner),
                 **{f"x_{TOTAL}": _total_count(global_apps, model, counts, owner)},
             ).values(
                 "pk",
                 *(["parent_id"] if model is Organisation else []),
-                *[f"x_{c}" for c in counts],
+                *[f"x_{c}" for c in [*counts, *by_role]],
                 f"x_{TOTAL}",
                 "x_public_offices",
                 *FOOTPRINT_FIELDS[model.__name__],
@@ -532,7 +579,10 @@ def drift(limit: int = 20) -> list[str]:
         problems = []
         for (name, pk), row in sorted(expected.items()):
             counts = PERSON_COUNTS if name == "Person" else ORGANISATION_COUNTS
-            want = {c: row[f"x_{c}"] for c in [*counts, TOTAL, "public_offices"]}
+            by_role = ADDRESSEE_ROLE_COUNTS if name == "Person" else {}
+            want = {
+                c: row[f"x_{c}"] for c in [*counts, *by_role, TOTAL, "public_offices"]
+            }
             if name == "Person":
                 want["is_public"] = any(want[c] for c in [*counts, "public_offices"])
             else:

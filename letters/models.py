@@ -200,6 +200,16 @@ class Person(PartyKey, Timestamped):
     )
     letters_signed = models.PositiveIntegerField(default=0, editable=False)
     letters_received = models.PositiveIntegerField(default=0, editable=False)
+    letters_addressed = models.PositiveIntegerField(
+        default=0,
+        editable=False,
+        help_text="Published letters addressed to them (to).",
+    )
+    letters_copied = models.PositiveIntegerField(
+        default=0,
+        editable=False,
+        help_text="Published letters copied to them (cc).",
+    )
     letters_mentioned_in = models.PositiveIntegerField(default=0, editable=False)
     letters_total = models.PositiveIntegerField(
         default=0,

@@ -370,7 +370,16 @@ class PersonSerializer(serializers.ModelSerializer):
     identifiers = IdentifierSerializer(many=True)
     offices = PersonOfficeSerializer(many=True, source="public_memberships")
     letters_signed = serializers.IntegerField()
-    letters_received = serializers.IntegerField()
+    letters_received = serializers.IntegerField(
+        help_text="Published letters addressed or copied to them."
+    )
+    letters_addressed = serializers.IntegerField(
+        help_text="Published letters addressed to them (to)."
+    )
+    letters_copied = serializers.IntegerField(
+        help_text="Published letters copied to them (cc). One letter can do both: "
+        "with letters_addressed, at least letters_received."
+    )
     letters_mentioned_in = serializers.IntegerField()
     letters_total = serializers.IntegerField(
         help_text="Published letters in which they appear in any role, each letter "
@@ -393,6 +402,8 @@ class PersonSerializer(serializers.ModelSerializer):
             "offices",
             "letters_signed",
             "letters_received",
+            "letters_addressed",
+            "letters_copied",
             "letters_mentioned_in",
             "letters_total",
         ]

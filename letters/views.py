@@ -418,6 +418,9 @@ PERSON_CSV = [
     ("letters_received", lambda r: r["letters_received"]),
     ("letters_mentioned_in", lambda r: r["letters_mentioned_in"]),
     ("letters_total", lambda r: r["letters_total"]),
+    # After the earlier columns, which keep their places.
+    ("letters_addressed", lambda r: r["letters_addressed"]),
+    ("letters_copied", lambda r: r["letters_copied"]),
 ]
 
 

@@ -561,6 +561,46 @@ def test_records_ordered_by_their_letters_in_any_role(api, client, seeded, kind)
     assert [int(row["letters_total"]) for row in rows] == totals
 
 
+def test_persons_count_the_letters_addressed_and_copied_to_them(api, client, seeded):
+    """letters_addressed (to) and letters_copied (cc): listed, in the detail,
+    sortable, in the CSV after the earlier columns, and the same persons as
+    role=to and role=cc."""
+    from letters.models import Addressee
+
+    truth: dict[str, dict[str, set[int]]] = {}
+    rows = Addressee.objects.filter(
+        letter__status="published", person__isnull=False
+    ).values_list("person__key", "role", "letter_id")
+    for key, role, letter in rows:
+        truth.setdefault(key, {"to": set(), "cc": set()})[role].add(letter)
+    body = api("/api/v1/persons/", ordering="-letters_copied,name", page_size=100)
+    listed = {
+        r["key"]: (r["letters_addressed"], r["letters_copied"], r["letters_received"])
+        for r in body["results"]
+        if r["letters_received"]
+    }
+    assert listed == {
+        key: (len(roles["to"]), len(roles["cc"]), len(roles["to"] | roles["cc"]))
+        for key, roles in truth.items()
+    }
+    assert any(to and cc for to, cc, _ in listed.values())  # a person in both roles
+    copied = [r["letters_copied"] for r in body["results"]]
+    assert copied == sorted(copied, reverse=True)
+    assert copied[0] > 0
+    for role in ("to", "cc"):
+        wanted = sorted(k for k, roles in truth.items() if roles[role])
+        assert sorted(keys(api("/api/v1/persons/", role=role, page_size=100))) == (
+            wanted
+        ), role
+    fabius = Person.objects.get(key="laurent-fabius")
+    detail = api(f"/api/v1/persons/{fabius.pk}/")
+    assert (detail["letters_addressed"], detail["letters_copied"]) == (1, 1)
+    csv, _ = csv_rows(client, "/api/v1/persons/", ordering="-letters_copied,name")
+    header = list(csv[0])
+    assert header[-3:] == ["letters_total", "letters_addressed", "letters_copied"]
+    assert [int(row["letters_copied"]) for row in csv] == copied
+
+
 def test_person_detail_lists_their_published_letters(api, seeded):
     valls = Person.objects.get(key="manuel-valls")
     body = api(f"/api/v1/persons/{valls.pk}/")

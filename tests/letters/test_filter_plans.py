@@ -9,7 +9,7 @@ from django.db import connection
 from django.db.models import Q
 from django.test.utils import CaptureQueriesContext
 
-from letters import dates, facets, filters, footprint, synthetic
+from letters import dates, facets, filters, footprint, services, synthetic
 from letters.models import (
     Addressee,
     Issuer,
@@ -790,11 +790,14 @@ def test_persons_of_an_organisation_are_its_signatories_and_office_holders(
 
 
 @pytest.mark.parametrize("roles", ["to", "cc", "to,cc", "cc,mentioned"])
-def test_persons_by_addressee_role_are_those_of_the_role_table(client, corpus, roles):
-    """role=to|cc is tested per person, from its stored count (letters_received)
-    down to one covering index probe, instead of an IN over every addressee row of
-    the role. The persons must be exactly those with a published letter in the
-    role; a letter unpublished must take away a person it was the only one of."""
+def test_persons_by_addressee_role_are_those_of_the_role_table(
+    client, corpus, curator, roles
+):
+    """role=to|cc reads each person's stored count of the role (letters_addressed,
+    letters_copied), not the addressee rows (an IN over the role's rows read
+    every one; a probe per person cost 42 against 16 ms at 100k letters). The
+    persons must be exactly those with a published letter in the role; a letter
+    unpublished must take away a person it was the only one of."""
     wanted = roles.split(",")
 
     def truth():
@@ -829,16 +832,13 @@ def test_persons_by_addressee_role_are_those_of_the_role_table(client, corpus, r
             # The page walks the public persons in order and stops at 50.
             assert "INDEX person_public_name (is_public=?)" in plan, plan
             assert "TEMP B-TREE" not in plan, plan
-            cursor.execute(f"EXPLAIN QUERY PLAN {count}")
-            plan = " | ".join(row[-1] for row in cursor.fetchall())
-            probe = (
-                "COVERING INDEX addressee_person_role_letter (person_id=? AND role=?)"
-            )
-            assert probe in plan, plan  # per person, not a scan of the role's rows
+            for query in (page, count):
+                assert "letters_addressee" not in query, query  # stored counts
     # Unpublish the letters of one person in this role: they leave the list.
     person = Person.objects.get(key=expected[0])
     letters = Addressee.objects.filter(person=person, role__in=wanted).values("letter")
-    Letter.objects.filter(pk__in=letters).update(status="draft")
+    for letter in Letter.objects.filter(pk__in=letters):
+        services.letter_set_status(letter=letter, status="draft", actor=curator)
     assert ordered(client, params, "/api/v1/persons/", "key")[0] == truth()
     assert person.key not in truth() or "mentioned" in wanted
 

@@ -104,6 +104,35 @@ def test_the_total_counts_a_letter_once_whatever_the_roles_in_it(db, curator):
     assert footprint.drift() == []
 
 
+def test_letters_addressed_and_copied_follow_each_addressee_role(db, curator):
+    """letters_addressed (to) and letters_copied (cc): published letters in that
+    addressee role, each once; a letter naming the person both to and cc counts in
+    both and once in letters_received. A change of role, of status or of person
+    moves them, through the same signals as every count."""
+    person = factories.PersonFactory()
+    both = factories.LetterFactory()
+    factories.AddresseeFactory(letter=both, person=person, role="to", position=1)
+    factories.AddresseeFactory(letter=both, person=person, role="cc", position=2)
+    copied = factories.AddresseeFactory(person=person, role="cc")
+    factories.AddresseeFactory(person=person, role="to", letter__status="draft")
+    factories.SignatoryFactory(person=person)  # another role: neither count
+    _reload(person)
+    assert (person.letters_addressed, person.letters_copied) == (1, 2)
+    assert (person.letters_received, person.letters_total) == (2, 3)
+
+    copied.role = "to"
+    copied.save()
+    assert (_reload(person).letters_addressed, person.letters_copied) == (2, 1)
+    services.letter_set_status(letter=both, status="draft", actor=curator)
+    assert (_reload(person).letters_addressed, person.letters_copied) == (1, 0)
+    other = factories.PersonFactory()
+    copied.person = other
+    copied.save()
+    assert (_reload(person).letters_addressed, person.letters_received) == (0, 0)
+    assert (_reload(other).letters_addressed, other.letters_copied) == (1, 0)
+    assert footprint.drift() == []
+
+
 def test_a_save_refreshes_its_records_by_their_own_rows(db):
     """A role row's save recounts its person and organisation from their own role
     rows, each letter's status looked up by key: testing them against the set of
@@ -213,6 +242,14 @@ def test_the_check_command_finds_drift_and_the_refresh_fixes_it(seeded, capsys):
     err = capsys.readouterr().err
     assert "letters_received is 99, should be 2" in err
     assert "is_public is False, should be True" in err
+    call_command("refresh_footprint")
+    assert footprint.drift() == []
+    # The counts by addressee role too (Fabius: one letter to him, one cc).
+    Person.objects.filter(key="laurent-fabius").update(letters_copied=0)
+    assert footprint.drift() == [
+        f"Person {Person.objects.get(key='laurent-fabius').pk}: "
+        "letters_copied is 0, should be 1"
+    ]
     call_command("refresh_footprint")
     assert footprint.drift() == []
     # The total is checked on its own: drift recounts it, not the refresh's pass.

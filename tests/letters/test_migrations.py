@@ -151,3 +151,43 @@ def test_the_total_column_comes_filled_and_keeps_the_key_space_triggers(tmp_path
     columns = [row[1] for row in _sqlite(env, "PRAGMA table_info(letters_person)")]
     assert "letters_signed" in columns
     assert "letters_total" not in columns
+
+
+ADDRESSED_AND_COPIED = (
+    "from tests import factories as f; "
+    "p = f.PersonFactory(key='p'); a = f.LetterFactory(); "
+    "f.AddresseeFactory(letter=a, person=p, role='to', position=1); "
+    "f.AddresseeFactory(letter=a, person=p, role='cc', position=2); "
+    "f.AddresseeFactory(person=p, role='cc')"
+)
+
+
+def test_the_addressee_role_counts_come_filled_and_keep_the_triggers(tmp_path):
+    """Migration 0022 adds letters_addressed and letters_copied with ALTER TABLE,
+    as 0021 does (AddField's SQLite rebuild would drop the key-space triggers),
+    and counts the records already there; reversed, the columns go and the
+    triggers stay."""
+    env = env_for(tmp_path)
+    manage(env, "migrate", "-v0")
+    manage(env, "shell", "-c", ADDRESSED_AND_COPIED)
+    manage(env, "migrate", "letters", "0021", "-v0")
+    triggers = _sqlite(env, KEY_TRIGGERS)
+    assert len(triggers) == 4
+    columns = [row[1] for row in _sqlite(env, "PRAGMA table_info(letters_person)")]
+    assert "letters_addressed" not in columns
+
+    manage(env, "migrate", "-v0")
+    assert _sqlite(env, KEY_TRIGGERS) == triggers
+    assert _sqlite(
+        env,
+        "SELECT letters_received, letters_addressed, letters_copied, letters_total "
+        "FROM letters_person WHERE key = 'p'",
+    ) == [(2, 1, 2, 2)]
+    manage(env, "refresh_footprint", "--check")
+
+    manage(env, "migrate", "letters", "0021", "-v0")
+    assert _sqlite(env, KEY_TRIGGERS) == triggers
+    columns = [row[1] for row in _sqlite(env, "PRAGMA table_info(letters_person)")]
+    assert "letters_total" in columns
+    assert "letters_addressed" not in columns
+    assert "letters_copied" not in columns
