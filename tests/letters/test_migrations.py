@@ -110,6 +110,25 @@ def _sqlite(env, sql: str) -> list[tuple]:
         return conn.execute(sql).fetchall()
 
 
+def _person_columns(env) -> list[str]:
+    return [row[1] for row in _sqlite(env, "PRAGMA table_info(letters_person)")]
+
+
+def _back_and_forth(env, records: str, previous: str, column: str) -> list[tuple]:
+    """Migrate, write `records` through today's models (they need today's columns),
+    migrate back to `previous` (`column` gone, 0016's four key-space triggers
+    there) and forward again: the triggers, which the caller goes on checking."""
+    manage(env, "migrate", "-v0")
+    manage(env, "shell", "-c", records)
+    manage(env, "migrate", "letters", previous, "-v0")
+    triggers = _sqlite(env, KEY_TRIGGERS)
+    assert len(triggers) == 4
+    assert column not in _person_columns(env)
+    manage(env, "migrate", "-v0")
+    assert _sqlite(env, KEY_TRIGGERS) == triggers
+    return triggers
+
+
 KEY_TRIGGERS = (
     "SELECT name FROM sqlite_master WHERE type = 'trigger' "
     "AND tbl_name IN ('letters_person', 'letters_organisation') ORDER BY name"
@@ -128,14 +147,7 @@ def test_the_total_column_comes_filled_and_keeps_the_key_space_triggers(tmp_path
     them. The totals of the records already there are counted, and the column
     goes again when reversed, the triggers staying."""
     env = env_for(tmp_path)
-    manage(env, "migrate", "-v0")
-    manage(env, "shell", "-c", SIGNS_AND_IS_NAMED)  # (the models need the column)
-    manage(env, "migrate", "letters", "0020", "-v0")
-    triggers = _sqlite(env, KEY_TRIGGERS)
-    assert len(triggers) == 4
-
-    manage(env, "migrate", "-v0")
-    assert _sqlite(env, KEY_TRIGGERS) == triggers
+    triggers = _back_and_forth(env, SIGNS_AND_IS_NAMED, "0020", "letters_total")
     assert _sqlite(
         env,
         "SELECT letters_signed, letters_mentioned_in, letters_total "
@@ -148,7 +160,7 @@ def test_the_total_column_comes_filled_and_keeps_the_key_space_triggers(tmp_path
     manage(env, "migrate", "letters", "0020", "-v0")
     assert _sqlite(env, KEY_TRIGGERS) == triggers
     assert _sqlite(env, "SELECT COUNT(*) FROM letters_person") == [(1,)]
-    columns = [row[1] for row in _sqlite(env, "PRAGMA table_info(letters_person)")]
+    columns = _person_columns(env)
     assert "letters_signed" in columns
     assert "letters_total" not in columns
 
@@ -168,16 +180,7 @@ def test_the_addressee_role_counts_come_filled_and_keep_the_triggers(tmp_path):
     and counts the records already there; reversed, the columns go and the
     triggers stay."""
     env = env_for(tmp_path)
-    manage(env, "migrate", "-v0")
-    manage(env, "shell", "-c", ADDRESSED_AND_COPIED)
-    manage(env, "migrate", "letters", "0021", "-v0")
-    triggers = _sqlite(env, KEY_TRIGGERS)
-    assert len(triggers) == 4
-    columns = [row[1] for row in _sqlite(env, "PRAGMA table_info(letters_person)")]
-    assert "letters_addressed" not in columns
-
-    manage(env, "migrate", "-v0")
-    assert _sqlite(env, KEY_TRIGGERS) == triggers
+    triggers = _back_and_forth(env, ADDRESSED_AND_COPIED, "0021", "letters_addressed")
     assert _sqlite(
         env,
         "SELECT letters_received, letters_addressed, letters_copied, letters_total "
@@ -187,7 +190,7 @@ def test_the_addressee_role_counts_come_filled_and_keep_the_triggers(tmp_path):
 
     manage(env, "migrate", "letters", "0021", "-v0")
     assert _sqlite(env, KEY_TRIGGERS) == triggers
-    columns = [row[1] for row in _sqlite(env, "PRAGMA table_info(letters_person)")]
+    columns = _person_columns(env)
     assert "letters_total" in columns
     assert "letters_addressed" not in columns
     assert "letters_copied" not in columns
