@@ -46,17 +46,18 @@ from django.db.models.signals import post_delete, post_save, pre_save
 from letters import cards, search
 
 PUBLISHED = "published"
+# column: the role model whose rows it counts, every row (the facets count the same
+# rows: letters.facets).
 PERSON_COUNTS = {
-    # column: (role model, filter on the role rows)
-    "letters_signed": ("Signatory", {}),
-    "letters_received": ("Addressee", {}),
-    "letters_mentioned_in": ("Mention", {}),
+    "letters_signed": "Signatory",
+    "letters_received": "Addressee",
+    "letters_mentioned_in": "Mention",
 }
 ORGANISATION_COUNTS = {
-    "letters_issued": ("Issuer", {}),
-    "letters_signed_for": ("Signatory", {}),
-    "letters_received": ("Addressee", {}),
-    "letters_mentioned_in": ("Mention", {}),
+    "letters_issued": "Issuer",
+    "letters_signed_for": "Signatory",
+    "letters_received": "Addressee",
+    "letters_mentioned_in": "Mention",
 }
 ROLE_COUNTS = {"Person": PERSON_COUNTS, "Organisation": ORGANISATION_COUNTS}
 # A person's published letters as addressee, split by the addressee's role: `to` and
@@ -116,7 +117,7 @@ def _total_count(registry, model, counts: dict, owner: str) -> RawSQL:
     arms = [
         f"SELECT letter_id FROM {q(registry.get_model('letters', role)._meta.db_table)}"
         f" WHERE {q(owner + '_id')} = {outer}"
-        for role, _ in counts.values()
+        for role in counts.values()
     ]
     letters = q(registry.get_model("letters", "Letter")._meta.db_table)
     return RawSQL(
@@ -161,7 +162,7 @@ def _grouped_counts(
     by_role = by_role or {}
     arms, params = [], []
     addressee_arm = None
-    for index, (role, _) in enumerate(counts.values()):
+    for index, role in enumerate(counts.values()):
         model = registry.get_model("letters", role)
         rows = model.objects.filter(**{f"{owner}__isnull": False})
         if ids is not None:
@@ -539,7 +540,7 @@ def drift(limit: int = 20) -> list[str]:
                     f"x_{column}": _letter_count(
                         global_apps.get_model("letters", role), owner
                     )
-                    for column, (role, _) in counts.items()
+                    for column, role in counts.items()
                 },
                 **{
                     f"x_{column}": _letter_count(addressee, owner, role=value)

@@ -10,16 +10,9 @@ triggers on these two tables.
 
 from django.db import migrations, models
 
-from letters.migrations._columns import add_counts
+from letters.migrations._columns import add_counts, fill_counts
 
 TOTAL = ("letters_total", "Published letters in any role, each letter once.")
-
-
-def fill_totals(apps, schema_editor):
-    """Count the published letters each person and organisation is in, any role."""
-    from letters import footprint
-
-    footprint.refresh(everything=True, registry=apps)
 
 
 class Migration(migrations.Migration):
@@ -41,5 +34,5 @@ class Migration(migrations.Migration):
                 fields=["-letters_total", "id"], name="person_letters_total"
             ),
         ),
-        migrations.RunPython(fill_totals, migrations.RunPython.noop),
+        fill_counts(),
     ]

@@ -10,15 +10,7 @@ column, and the rebuild drops migration 0016's key-space triggers.
 
 from django.db import migrations
 
-from letters.migrations._columns import add_counts
-
-
-def fill_counts(apps, schema_editor):
-    """Count the published letters addressed and copied to each person (the
-    footprint's whole refresh: one grouped pass over the role rows)."""
-    from letters import footprint
-
-    footprint.refresh(everything=True, registry=apps)
+from letters.migrations._columns import add_counts, fill_counts
 
 
 class Migration(migrations.Migration):
@@ -35,5 +27,5 @@ class Migration(migrations.Migration):
                 )
             }
         ),
-        migrations.RunPython(fill_counts, migrations.RunPython.noop),
+        fill_counts(),
     ]

@@ -1,5 +1,5 @@
 """Helpers of migrations 0021 and 0022, which add stored counts with ALTER TABLE ...
-ADD COLUMN on both engines: Django's AddField rebuilds an SQLite table to add a NOT
+ADD COLUMN on both engines and then count them (fill_counts): Django's AddField rebuilds an SQLite table to add a NOT
 NULL column, and a rebuild drops the table's triggers (migration 0016's key-space
 triggers on the person and organisation tables). Django's migration loader skips
 modules whose names begin with an underscore: this is not a migration.
@@ -58,3 +58,16 @@ def add_counts(columns: dict[str, tuple[tuple[str, str], ...]]):
         ],
         database_operations=[migrations.RunPython(add, drop)],
     )
+
+
+def _refresh_footprint(apps, schema_editor):
+    from letters import footprint
+
+    footprint.refresh(everything=True, registry=apps)
+
+
+def fill_counts():
+    """The operation counting the new columns for the records already there: the
+    footprint's whole refresh (one grouped pass over the role rows), through the
+    migration's own models."""
+    return migrations.RunPython(_refresh_footprint, migrations.RunPython.noop)
