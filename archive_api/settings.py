@@ -130,6 +130,17 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         }
     )
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # No JIT compilation. PostgreSQL compiles a query once its estimated cost passes
+    # jit_above_cost, which the facet counts of large sets do: at 100k letters the
+    # compilation alone took 0.75 s of a 1.4 s facet query, and
+    # `search=letter&facets=person,organisation` answered in 2.3 s with it against
+    # 0.7 s without (docs/benchmarks.md, seventeenth session). The archive's queries
+    # are short and bounded by the statement time limit: the JIT never pays back.
+    # A DATABASE_URL that sets jit itself (?options=-c jit=on) is left as it is.
+    _options = DATABASES["default"].setdefault("OPTIONS", {})
+    if "jit" not in _options.get("options", ""):
+        _options["options"] = f"{_options.get('options', '')} -c jit=off".strip()
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", 0))
 # A kept connection is checked before each request reuses it: a database restart or a

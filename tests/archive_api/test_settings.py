@@ -137,3 +137,40 @@ def test_a_curator_logs_in_with_the_right_password(client, curator):
     )
     assert response.status_code == 302
     assert client.session["_auth_user_id"] == str(curator.pk)
+
+
+@pytest.mark.parametrize(
+    ("url_options", "expected"),
+    [
+        ("", "-c jit=off"),
+        ("?options=-c%20statement_timeout%3D5s", "-c statement_timeout=5s -c jit=off"),
+        ("?options=-c%20jit%3Don", "-c jit=on"),
+    ],
+)
+def test_postgresql_connections_run_without_jit_unless_the_url_says(
+    url_options, expected
+):
+    """PostgreSQL's JIT compiled the large facet counts for longer than they ran
+    (settings.py): connections ask for jit=off, keeping any options the
+    DATABASE_URL gives, and a URL that sets jit itself wins."""
+    result = run(
+        "shell",
+        "-c",
+        "from django.conf import settings as s; "
+        "print(s.DATABASES['default']['OPTIONS']['options'])",
+        env_extra={
+            "DJANGO_DEBUG": "1",
+            "DATABASE_URL": f"postgresql://nobody@127.0.0.1:9/none{url_options}",
+        },
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == expected
+
+
+@pytest.mark.postgresql
+def test_the_archive_s_postgresql_sessions_have_jit_off(db):
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone() == ("off",)
