@@ -19,10 +19,20 @@ KIND_LABELS = dict(LetterKind.choices)
 LANGUAGE_LABELS = dict(LANGUAGES)
 DEFAULT_SIZE = 10
 MAX_SIZE = 100
-# A filtered set is counted from the published letters outside it when those are at
-# most MAX_OUTSIDE letters, tried for a set of at least OUTSIDE_FROM (see _outside).
-MAX_OUTSIDE = 5000
-OUTSIDE_FROM = 4 * MAX_OUTSIDE
+# A filtered set of at least OUTSIDE_FROM letters is counted from the published
+# letters outside it when those are no more than outside_bound(its size) (_outside).
+OUTSIDE_FROM = 20000
+
+
+def outside_bound(matched: int) -> int:
+    """The most published letters a set of `matched` letters may leave out to have
+    its person and organisation facets counted from those: as many as it holds.
+    Reading a letter's role rows costs the same inside or out, so the smaller side
+    is the cheaper one. At 100k letters on SQLite (docs/benchmarks.md, seventeenth
+    session): kind=letter (67,776 in, 29,184 out) person 717 -> 411 ms; one
+    person's 53,383 letters (43,577 out) 738 -> 396 ms; but date_after=2016 (44,001
+    in, 52,959 out) 483 -> 618 ms, so a larger outside stays counted inside."""
+    return matched
 
 
 class YearOf(ExtractYear):
@@ -70,51 +80,51 @@ def _by_total(model, size) -> tuple[str, list]:
     )
 
 
-def _outside(queryset, matched: int) -> tuple[str, list]:
+def _outside(queryset, matched: int, bound: int) -> tuple[str, list]:
     """WITH clause: ``gap``, the published letters less the `matched` letters of the
     set (the set is of published letters: the API lists no other), from the
     status index; and ``outside``, the published letters outside the set, at most
-    MAX_OUTSIDE + 1 of them, read only when the gap says they are few (a failed
-    attempt cost a set of 67,776 letters of 97,000 50 ms; the gap costs a few)."""
+    `bound` + 1 of them, read only when the gap says they are few enough (reading
+    them for nothing would cost what counting them saves; the gap costs a few ms)."""
     published = models.Letter.objects.filter(status=PUBLISHED).order_by()
     inside = queryset.order_by()
     if connection.vendor == "sqlite":
         # The set's ids in one in-memory set, built once; the walk stops at the
-        # MAX_OUTSIDE + 1st letter outside.
+        # (bound + 1)th letter outside.
         outside = published.exclude(pk__in=inside.values("pk"))
     else:
         # A hash anti-join (NOT IN would hash only within work_mem, and test every
         # letter against the whole list beyond it).
         outside = published.filter(~Exists(inside.filter(pk=OuterRef("pk"))))
-    sql, params = outside.values("pk")[: MAX_OUTSIDE + 1].query.sql_with_params()
+    sql, params = outside.values("pk")[: bound + 1].query.sql_with_params()
     count_sql, count_params = published.values("pk").query.sql_with_params()
     return (
         f"WITH gap AS MATERIALIZED (SELECT COUNT(*) - %s AS n FROM ({count_sql}) "
         f"AS p), outside AS MATERIALIZED (SELECT o.pk FROM ({sql}) AS o "
         f"WHERE (SELECT n FROM gap) <= %s) ",
-        [matched, *count_params, *params, MAX_OUTSIDE],
+        [matched, *count_params, *params, bound],
     )
 
 
-def _few_outside() -> str:
-    """Are the letters outside the set few, and all in ``outside``? The gap only
-    spares reading them; ``outside`` itself is exact whatever the gap (another
+def _few_outside(bound: int) -> str:
+    """Are the letters outside the set few enough, and all in ``outside``? The gap
+    only spares reading them; ``outside`` itself is exact whatever the gap (another
     writer may have published a letter since the set was counted)."""
     return (
-        f"((SELECT n FROM gap) <= {MAX_OUTSIDE:d} "
-        f"AND (SELECT COUNT(*) FROM outside) <= {MAX_OUTSIDE:d})"
+        f"((SELECT n FROM gap) <= {bound:d} "
+        f"AND (SELECT COUNT(*) FROM outside) <= {bound:d})"
     )
 
 
-def _by_total_less_outside(model, field, roles, size) -> tuple[str, list]:
+def _by_total_less_outside(model, field, roles, size, bound) -> tuple[str, list]:
     """(entity, n) of the `size` entities in the most letters of a set that holds
-    all but the few ``outside`` letters: each entity's stored total less its
-    letters outside. Every entity of the answer has a total of at least the
-    size-th largest total less the number of letters outside (each of the `size`
-    largest keeps at least that many), so only those are read. The search for a
-    very common word at 100k letters reads its few outside letters' role rows,
-    not the set's 1.45M (docs/benchmarks.md). Empty unless _few_outside (the
-    caller's other branch counts then)."""
+    all but the ``outside`` letters: each entity's stored total less its letters
+    outside. Every entity of the answer has a total of at least the size-th
+    largest total less the number of letters outside (each of the `size` largest
+    keeps at least that many), so only those are read when few are outside. The
+    search for a very common word at 100k letters reads its few outside letters'
+    role rows, not the set's 1.45M (docs/benchmarks.md). Empty unless
+    _few_outside(bound) (the caller's other branch counts then)."""
     q = connection.ops.quote_name
     table, total = q(model._meta.db_table), q(TOTAL)
     column = q(f"{field}_id")
@@ -139,7 +149,7 @@ def _by_total_less_outside(model, field, roles, size) -> tuple[str, list]:
         f"GROUP BY entity) AS x ON x.entity = t.id "
         f"WHERE t.{total} >= {size_th} - (SELECT COUNT(*) FROM outside) "
         f"AND t.{total} - COALESCE(x.n, 0) > 0 "
-        f"ORDER BY n DESC, t.id LIMIT {_unless(f'NOT {_few_outside()}')}",
+        f"ORDER BY n DESC, t.id LIMIT {_unless(f'NOT {_few_outside(bound)}')}",
         [size - 1, size],
     )
 
@@ -192,7 +202,8 @@ def compute(
     person and organisation facets then rank by the stored totals. `matched`: the
     set's size, when known (the list's count); a set of at least OUTSIDE_FROM
     letters has its person and organisation facets counted from the letters
-    outside it when those are few (_by_total_less_outside), in the same query."""
+    outside it when those are no more than outside_bound(matched)
+    (_by_total_less_outside), in the same query."""
     out: dict[str, list[dict]] = {name: [] for name in names}
     if not names or queryset.query.is_empty():
         return out
@@ -204,6 +215,7 @@ def compute(
         and matched >= OUTSIDE_FROM
         and any(name in ENTITIES for name in names)
     )
+    bound = outside_bound(matched) if with_outside else 0
     parts = []
     for name in names:
         if name in ("kind", "language"):
@@ -264,9 +276,11 @@ def compute(
                     for role in roles
                 ]
                 if with_outside:
-                    few, few_params = _by_total_less_outside(model, field, roles, size)
+                    few, few_params = _by_total_less_outside(
+                        model, field, roles, size, bound
+                    )
                     many, many_params = _entity_counts(
-                        pairs, size, unless=_few_outside()
+                        pairs, size, unless=_few_outside(bound)
                     )
                     sql = (
                         f"SELECT entity, n FROM ({few}) AS few UNION ALL "
@@ -283,7 +297,7 @@ def compute(
     sql = " UNION ALL ".join(part for part, _ in parts)
     params = [p for _, part_params in parts for p in part_params]
     if with_outside:
-        outside, outside_params = _outside(queryset, matched)
+        outside, outside_params = _outside(queryset, matched, bound)
         sql, params = outside + sql, [*outside_params, *params]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)

@@ -582,9 +582,9 @@ def test_a_set_with_few_letters_outside_is_counted_from_them(
 ):
     """A filtered set holding all but a few published letters: each entity's
     stored total less its letters outside the set (facets._by_total_less_outside),
-    in the same one query; with more letters outside than MAX_OUTSIDE, the role
-    rows of the set are counted as before. Both must give the full count's
-    groups, and each must be the branch that answered."""
+    in the same one query; with more letters outside than facets.outside_bound
+    allows, the role rows of the set are counted as before. Both must give the
+    full count's groups, and each must be the branch that answered."""
     model = Person if name == "person" else Organisation
     some = model.objects.filter(letters_total__gt=0).order_by("pk").first().pk
     # The set: every published letter but those of the third of the facet, so that
@@ -602,7 +602,7 @@ def test_a_set_with_few_letters_outside_is_counted_from_them(
     params = {"facets": name, "facet_size": 3, f"exclude_{name}": key[third]}
     monkeypatch.setattr(facets, "OUTSIDE_FROM", 1)
 
-    monkeypatch.setattr(facets, "MAX_OUTSIDE", outside)  # few enough
+    monkeypatch.setattr(facets, "outside_bound", lambda matched: outside)  # enough
     monkeypatch.setattr(
         facets, "_entity_counts", _poisoned(facets._entity_counts, some)
     )
@@ -614,7 +614,7 @@ def test_a_set_with_few_letters_outside_is_counted_from_them(
     monkeypatch.undo()
 
     monkeypatch.setattr(facets, "OUTSIDE_FROM", 1)
-    monkeypatch.setattr(facets, "MAX_OUTSIDE", outside - 1)  # one too many
+    monkeypatch.setattr(facets, "outside_bound", lambda matched: outside - 1)
     monkeypatch.setattr(
         facets,
         "_by_total_less_outside",
@@ -622,6 +622,43 @@ def test_a_set_with_few_letters_outside_is_counted_from_them(
     )
     body = client.get("/api/v1/letters/", params).json()
     assert [(g["value"], g["count"]) for g in body["facets"][name]] == truth
+
+
+@pytest.mark.parametrize("name", ["person", "organisation"])
+def test_the_smaller_side_of_the_set_is_the_one_counted(
+    client, corpus, monkeypatch, name
+):
+    """By default (facets.outside_bound) a set is counted from the letters it
+    leaves out when those are no more than its own, else from its own: the most
+    prolific entity's letters and their complement, one counted from each side.
+    The branch not expected is poisoned, so the answer shows which one ran, and
+    both give the plain count's groups."""
+    model = Person if name == "person" else Organisation
+    some = model.objects.filter(letters_total__gt=0).order_by("pk").first().pk
+    letters_of = _letters_of(name)
+    published = set(Letter.objects.published().values_list("pk", flat=True))
+    first = sorted(letters_of, key=lambda e: (-len(letters_of[e]), e))[0]
+    key = dict(model.objects.values_list("pk", "key"))
+    sets = [
+        ({name: key[first]}, letters_of[first]),
+        ({f"exclude_{name}": key[first]}, published - letters_of[first]),
+    ]
+    sides = []
+    for params, inside in sets:
+        outside = len(inside) >= len(published - inside)
+        sides.append(outside)
+        other = "_entity_counts" if outside else "_by_total_less_outside"
+        monkeypatch.setattr(facets, "OUTSIDE_FROM", 1)
+        monkeypatch.setattr(facets, other, _poisoned(getattr(facets, other), some))
+        body = client.get(
+            "/api/v1/letters/", {**params, "facets": name, "facet_size": 5}
+        ).json()
+        monkeypatch.undo()
+        assert body["count"] == len(inside)
+        assert [(g["value"], g["count"]) for g in body["facets"][name]] == (
+            _facet_truth(name, 5, inside)
+        ), params
+    assert sorted(sides) == [False, True]  # one set counted from each side
 
 
 def test_the_year_facet_counts_each_letter_under_the_year_it_begins(client, corpus):
