@@ -119,13 +119,13 @@ class ArchiveViewSet(viewsets.ReadOnlyModelViewSet):
 
     lookup_description = "id: a whole number from 1 to 9223372036854775807"
 
-    def prepare_rows(self, rows):
-        """Hook: load what a chunk of rows needs in bulk (see LetterViewSet)."""
-        return rows
+    def csv_records(self, chunk, serializer_class, context):
+        """Hook: each row of a chunk as its serialized data (see LetterViewSet)."""
+        for obj in chunk:
+            yield serializer_class(obj, context=context).data
 
     def _csv_lines(self, writer, chunk, serializer_class, context, columns):
-        for obj in self.prepare_rows(chunk):
-            data = serializer_class(obj, context=context).data
+        for data in self.csv_records(chunk, serializer_class, context):
             yield writer.writerow([cell(get(data)) for _, get in columns])
 
     # -- CSV
@@ -307,13 +307,21 @@ class LetterViewSet(ArchiveViewSet):
         return queryset.order_by("date_earliest", "identifier")
 
     def embeds_cards(self) -> bool:
-        """A page embeds the letters' stored cards (letters.cards); the CSV stream
-        serializes live, as it always did."""
-        renderer = getattr(self.request, "accepted_renderer", None)
-        return self.action == "list" and getattr(renderer, "format", None) != "csv"
+        """A page and the CSV stream read the letters' stored cards (letters.cards)."""
+        return self.action == "list"
 
-    def prepare_rows(self, rows):
-        return attach_roles(rows)
+    def csv_records(self, chunk, serializer_class, context):
+        """Each letter of a CSV chunk as its stored card, parsed, and the letters
+        without one serialized live, their roles attached in one query. A card is
+        the same serializer's output, so the rows are the same. The CSV of one
+        person's 24,323 letters at 100k (32 MB): 10.7 -> 3.9 s on SQLite, 13.4 ->
+        4.9 s on PostgreSQL (docs/benchmarks.md)."""
+        origin = cards.origin(self.request)
+        live = attach_roles(letter for letter in chunk if cards.of(letter) is None)
+        serialized = iter(serializer_class(live, many=True, context=context).data)
+        for letter in chunk:
+            body = cards.of(letter)
+            yield next(serialized) if body is None else cards.Card(body, origin)
 
     def paginate_queryset(self, queryset):
         page = super().paginate_queryset(queryset)

@@ -78,6 +78,41 @@ def test_a_card_written_under_a_mount_point_stays_site_relative(client, seeded):
     assert b"/mirror/" not in _page(client)
 
 
+def _csv(client, path=LIST + "?format=csv", **extra):
+    response = client.get(path, **extra)
+    assert response.status_code == 200
+    return b"".join(response.streaming_content)
+
+
+def test_the_csv_from_cards_is_the_csv_served_live(client, seeded, settings):
+    """The CSV stream reads the stored cards too (LetterViewSet.csv_records): the
+    same bytes as live serialization, with every card, some, or none, and the
+    URL column completed with the request's origin and script prefix."""
+    settings.ALLOWED_HOSTS = ["archive.example.org"]
+    with override_script_prefix("/mirror/"):
+        from_cards = _csv(client, HTTP_HOST="archive.example.org")
+        assert b"http://archive.example.org/mirror/api/v1/letters/adv-0001/" in (
+            from_cards
+        )
+        LetterCard.objects.filter(letter__identifier="adv-0003").delete()
+        assert _csv(client, HTTP_HOST="archive.example.org") == from_cards
+        LetterCard.objects.all().delete()
+        assert _csv(client, HTTP_HOST="archive.example.org") == from_cards
+    assert from_cards.count(b"\n") == 6  # the header and the five letters
+
+
+def test_the_csv_from_cards_runs_no_role_query(client, seeded):
+    """Letters with a card need no role rows: the roles' UNION ALL runs only for the
+    letters without one."""
+    with CaptureQueriesContext(connection) as queries:
+        _csv(client)
+    assert not any("letters_signatory" in q["sql"] for q in queries.captured_queries)
+    LetterCard.objects.filter(letter__identifier="adv-0002").delete()
+    with CaptureQueriesContext(connection) as queries:
+        _csv(client)
+    assert [q for q in queries.captured_queries if "letters_signatory" in q["sql"]]
+
+
 def test_a_page_from_cards_runs_no_role_query(client, seeded):
     with CaptureQueriesContext(connection) as with_cards:
         _page(client)
