@@ -4,7 +4,8 @@ A page of 50 letters at 100k holds about 1,300 nested role records (signatories,
 addressees, issuers, mentions); attaching and serializing them was about two thirds of
 the page's time. A card is the letter's LetterSerializer output as JSON text, with
 site-relative URLs. The letters list reads it with the page (a LEFT JOIN, no extra
-query), completes the URLs with the request's origin and embeds it unparsed.
+query), completes the URLs with the request's origin and embeds it unparsed; the
+letters CSV reads it the same way and parses it once for its columns.
 
 Cards are **exact or absent**:
 
