@@ -311,36 +311,23 @@ class LetterViewSet(ArchiveViewSet):
         return self.action == "list"
 
     def csv_records(self, chunk, serializer_class, context):
-        """Each letter of a CSV chunk as its stored card, parsed, and the letters
-        without one serialized live, their roles attached in one query. A card is
-        the same serializer's output, so the rows are the same. The CSV of one
-        person's 24,323 letters at 100k (32 MB): 10.7 -> 3.9 s on SQLite, 13.4 ->
-        4.9 s on PostgreSQL (docs/benchmarks.md)."""
-        origin = cards.origin(self.request)
-        live = attach_roles(letter for letter in chunk if cards.of(letter) is None)
-        serialized = iter(serializer_class(live, many=True, context=context).data)
-        for letter in chunk:
-            body = cards.of(letter)
-            yield next(serialized) if body is None else cards.Card(body, origin)
+        """A CSV chunk's letters as a page shows them (page_data: the stored cards,
+        parsed once for the columns): the CSV of one person's 24,323 letters at
+        100k (32 MB) on SQLite, 51 -> 2 queries and 11.6 -> 5.1 s
+        (docs/benchmarks.md). The serializer and context are the view's own."""
+        return self.page_data(chunk)
 
-    def paginate_queryset(self, queryset):
-        page = super().paginate_queryset(queryset)
-        if page is None:
-            return None
-        # Roles only for the letters that have no card to embed.
-        attach_roles(letter for letter in page if cards.of(letter) is None)
-        return page
-
-    def page_data(self, page) -> list:
-        """The page's letters (a JSON or browsable page; CSV streams): each stored
-        card as it is, with the request's origin in its URLs, and the letters without
-        one serialized live."""
+    def page_data(self, letters) -> list:
+        """Letters as the list shows them (a page, or a chunk of the CSV stream):
+        each stored card as it is, with the request's origin in its URLs, and the
+        letters without one serialized live, their roles attached in one query. A
+        card is the same serializer's output, so either way the data is the same."""
         origin = cards.origin(self.request)
-        live = [letter for letter in page if cards.of(letter) is None]
+        live = attach_roles(letter for letter in letters if cards.of(letter) is None)
         serialized = iter(self.get_serializer(live, many=True).data if live else ())
         return [
             next(serialized) if body is None else cards.Card(body, origin)
-            for body in map(cards.of, page)
+            for body in map(cards.of, letters)
         ]
 
     def get_object(self):
