@@ -39,8 +39,8 @@ from django.db.models import (
     Subquery,
     Value,
 )
-from django.db.models.expressions import CombinedExpression, RawSQL
-from django.db.models.functions import Coalesce
+from django.db.models.expressions import Expression, RawSQL
+from django.db.models.functions import Coalesce, Least
 from django.db.models.signals import post_delete, post_save, pre_save
 
 from letters import cards, search
@@ -80,15 +80,50 @@ FOOTPRINT_FIELDS = {
 CHUNK = 900  # ids per statement: far below every engine's bound-parameter limit
 
 
-def role_count_sum(model) -> F | CombinedExpression:
-    """The sum of a person's or organisation's stored counts per role, as an
-    expression: at least its letters_total (a letter may hold it in several roles),
-    the footprint the letter filters plan with (LetterFilter._footprint_sql)."""
-    fields = [F(column) for column in ROLE_COUNTS[model.__name__]]
-    total = fields[0]
-    for field in fields[1:]:
-        total = total + field
-    return total
+# The stored count of a record's published letters in each role a letter filter
+# names (LetterFilter's `role` values; `signatory` alone for the signatory filter).
+# Organisations have no to/cc split: both read letters_received, an upper bound.
+ROLE_FOOTPRINT = {
+    "Person": {
+        "signatory": "letters_signed",
+        "to": "letters_addressed",
+        "cc": "letters_copied",
+        "addressee": "letters_received",
+        "mentioned": "letters_mentioned_in",
+    },
+    "Organisation": {
+        "issuer": "letters_issued",
+        "signatory": "letters_signed_for",
+        "to": "letters_received",
+        "cc": "letters_received",
+        "addressee": "letters_received",
+        "mentioned": "letters_mentioned_in",
+    },
+}
+
+
+def role_footprint(model, roles=None) -> Expression:
+    """A person's or organisation's stored count of the published letters that hold
+    it in one of these roles (in any role when none is given), as an expression:
+    the footprint the letter filters plan with (LetterFilter._footprint_sql).
+
+    Exact for no role (letters_total) and for one role; for several, the sum of
+    their counts, at most letters_total (a letter may hold it in more than one).
+    A role the record cannot hold (a person as issuer) counts nothing."""
+    columns = ROLE_FOOTPRINT[model.__name__]
+    if not roles:
+        return F(TOTAL)
+    if "addressee" in roles:  # to or cc, each letter once
+        roles = [r for r in roles if r not in ("to", "cc")]
+    named = sorted({columns[role] for role in roles if role in columns})
+    if not named:
+        return Value(0, output_field=IntegerField())
+    if len(named) == 1:
+        return F(named[0])
+    total = F(named[0])
+    for column in named[1:]:
+        total = total + F(column)
+    return Least(total, F(TOTAL))
 
 
 # --- refreshing ---------------------------------------------------------------------

@@ -415,6 +415,107 @@ def test_a_walked_list_in_a_small_window_is_counted_by_walking_it(
     assert '+"letters_letter"."id" IN' in sql
 
 
+@pytest.fixture
+def minister(corpus):
+    """A person addressed (to) in 30 published letters and copied (cc) in 2, who
+    signed 2 and is named in none: the shape of a real archive's ministers. Rows
+    saved one by one, so the footprint's signal handlers keep the stored counts
+    exact."""
+    person = Person.objects.create(
+        key="a-minister", display_name="A Minister", sort_name="Minister, A"
+    )
+    signed = Letter.objects.published().order_by("-pk")[:2]
+    for letter in signed:
+        Signatory.objects.create(
+            letter=letter, person=person, position=99, name_as_written="A MINISTER"
+        )
+    letters = list(
+        Letter.objects.published().exclude(pk__in=signed).order_by("pk")[:32]
+    )
+    for number, letter in enumerate(letters):
+        Addressee.objects.create(
+            letter=letter, person=person, position=99,
+            role="cc" if number < 2 else "to",
+        )  # fmt: skip
+    person.refresh_from_db()
+    assert (person.letters_signed, person.letters_addressed) == (2, 30)
+    assert (person.letters_copied, person.letters_total) == (2, 34)
+    return person
+
+
+def _letter_ids(person, roles):
+    tables = {
+        "signatory": Signatory.objects.filter(person=person),
+        "to": Addressee.objects.filter(person=person, role="to"),
+        "cc": Addressee.objects.filter(person=person, role="cc"),
+        "mentioned": Mention.objects.filter(person=person),
+    }
+    return {
+        i for role in roles for i in tables[role].values_list("letter_id", flat=True)
+    }
+
+
+@pytest.mark.parametrize(
+    ("params", "roles", "walks"),
+    [
+        ({"signatory": "{key}"}, ["signatory"], False),
+        ({"person": "{key}"}, ["signatory", "to", "cc", "mentioned"], True),
+        ({"person": "{key}", "role": "to"}, ["to"], True),
+        ({"person": "{key}", "role": "cc"}, ["cc"], False),
+        ({"person": "{key}", "role": "addressee"}, ["to", "cc"], True),
+        (
+            {"person": "{key}", "role": "signatory,mentioned"},
+            ["signatory", "mentioned"],
+            False,
+        ),
+        ({"person": "{key}", "role": "issuer"}, [], False),
+    ],
+)  # fmt: skip
+def test_a_person_filter_plans_with_their_letters_in_the_roles_asked_for(
+    client, minister, monkeypatch, params, roles, walks
+):
+    """The walk is for records in more than PROLIFIC letters in the roles filtered
+    on (footprint.role_footprint), not in every role: the minister's 2 signed
+    letters are fetched by id, their 30 received ones walked (PROLIFIC at 20). The
+    letters are the role tables' either way."""
+    monkeypatch.setattr(filters, "PROLIFIC", 20)
+    params = {k: v.format(key=minister.key) for k, v in params.items()}
+    truth = set(
+        Letter.objects.published()
+        .filter(pk__in=_letter_ids(minister, roles))
+        .values_list("identifier", flat=True)
+    )
+    found, sql = ordered(client, {**params, "page_size": 7})
+    assert (set(found), len(found)) == (truth, len(truth))
+    if connection.vendor == "sqlite":
+        assert ('+"letters_letter"."id" IN' in sql) == walks
+    elif len(roles) > 1:  # PostgreSQL walks through OR'ed INs, fetches a UNION ALL
+        assert ("UNION ALL" in count_sql(client, params)) == (not walks)
+
+
+def test_several_roles_plan_with_at_most_the_letters_in_any_role(
+    client, minister, monkeypatch
+):
+    """A letter holding the person in two roles counts once: the footprint of
+    several roles is their counts' sum, at most letters_total. With one letter
+    naming the minister as both addressee and cc, signed 2 + to 30 + cc 3 = 35
+    role counts are 34 letters: walked above a PROLIFIC of 33, not of 34."""
+    letter = Addressee.objects.filter(person=minister, role="to").first().letter
+    Addressee.objects.create(letter=letter, person=minister, position=98, role="cc")
+    minister.refresh_from_db()
+    assert (minister.letters_addressed, minister.letters_copied) == (30, 3)
+    assert minister.letters_total == 34
+    params = {"person": minister.key, "role": "signatory,to,cc", "page_size": 7}
+    for prolific, walks in ((34, False), (33, True)):
+        monkeypatch.setattr(filters, "PROLIFIC", prolific)
+        found, sql = ordered(client, params)
+        assert len(found) == len(set(found)) == 34
+        if connection.vendor == "sqlite":
+            assert ('+"letters_letter"."id" IN' in sql) == walks
+        else:
+            assert ("UNION ALL" in count_sql(client, params)) == (not walks)
+
+
 def test_every_ref_filter_is_resolved_by_the_probe():
     """A ref filter missing from REF_FILTERS would find no ids to filter by."""
     refs = {
