@@ -1,4 +1,4 @@
-"""Helpers of migrations 0018 and 0019, which drop foreign keys' own indexes without
+"""Helpers of migrations 0018, 0019 and 0024, which drop single-column indexes without
 Django's AlterField (it would rebuild the tables on SQLite). Django's migration
 loader skips modules whose names begin with an underscore: this is not a migration.
 """
@@ -29,6 +29,10 @@ def drop_single_column_indexes(schema_editor, model, field) -> None:
 
 
 def create_single_column_index(schema_editor, model, field) -> None:
-    """The field's own index, as Django creates it, unless one is there already."""
+    """The field's own index, as Django creates it, unless one is there already;
+    on PostgreSQL a text field's `_like` twin (for LIKE patterns) too."""
     if not single_column_indexes(schema_editor, model._meta.db_table, field.column):
         schema_editor.execute(schema_editor._create_index_sql(model, fields=[field]))
+        like = getattr(schema_editor, "_create_like_index_sql", None)
+        if like is not None and (sql := like(model, field)) is not None:
+            schema_editor.execute(sql)

@@ -35,12 +35,16 @@ def _leading_columns(table: str) -> set[str]:
     }
 
 
-FOREIGN_KEYS = [
-    (model._meta.db_table, field.column)
+MODELS = [
+    model
     for model in apps.get_app_config("letters").get_models()
     if not model._meta.proxy
     and model._meta.managed
     and not model.__name__.startswith("Historical")
+]
+FOREIGN_KEYS = [
+    (model._meta.db_table, field.column)
+    for model in MODELS
     for field in model._meta.concrete_fields
     if field.is_relation and field.many_to_one
 ]
@@ -62,3 +66,46 @@ def test_the_role_foreign_keys_are_covered():
         ("letters_addressee", "organisation_id"),
         ("letters_issuer", "letter_id"),
     } <= set(FOREIGN_KEYS)
+
+
+def _indexes(table: str) -> dict[str, tuple[list[str], bool]]:
+    """name: (columns, unique) of the table's indexes that serve every row, less
+    PostgreSQL's `_like` twins of text columns (another operator class, for LIKE)."""
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, table)
+        partial = _partial_indexes(cursor, table)
+    return {
+        name: (c["columns"], c["unique"] or c["primary_key"])
+        for name, c in constraints.items()
+        if (c["index"] or c["unique"] or c["primary_key"])
+        and c["columns"]
+        and name not in partial
+        and not name.endswith("_like")
+    }
+
+
+TABLES = sorted(model._meta.db_table for model in MODELS)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("table", TABLES)
+def test_no_plain_index_repeats_the_lead_of_another(table):
+    """An index whose columns begin another index is written on every insert for
+    lookups the longer one already serves (migration 0024 dropped the letters'
+    `status` and `place` ones)."""
+    indexes = _indexes(table)
+    repeated = [
+        (name, other)
+        for name, (columns, unique) in indexes.items()
+        if not unique
+        for other, (longer, _unique) in indexes.items()
+        if other != name and longer[: len(columns)] == columns
+    ]
+    assert repeated == []
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("table", TABLES)
+def test_no_index_is_kept_on_the_last_change(table):
+    """Nothing reads records by updated_at (migration 0024)."""
+    assert all(columns[0] != "updated_at" for columns, _u in _indexes(table).values())

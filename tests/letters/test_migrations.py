@@ -102,6 +102,40 @@ def test_the_role_tables_drop_foreign_key_indexes_that_composites_serve(tmp_path
         assert composite in indexes.values(), (table, composite)
 
 
+# Migration 0024: (table, column) whose single-column index goes because nothing
+# reads it (updated_at) or a longer index leads with the same column.
+UNREAD = [
+    ("letters_letter", "status"),
+    ("letters_letter", "place_id"),
+    ("letters_letter", "updated_at"),
+    ("letters_signatory", "updated_at"),
+    ("letters_historicalletter", "status"),
+    ("letters_historicalsignatory", "updated_at"),
+]
+TRIGGERS = "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' ORDER BY name"
+
+
+def test_unread_indexes_go_without_rebuilding_the_tables(tmp_path):
+    """Migration 0024 drops its indexes in place: the letters' full-text triggers
+    and 0016's key-space triggers stay (a table rebuild would drop them), and
+    reversing gives the indexes back."""
+    env = env_for(tmp_path)
+    manage(env, "migrate", "letters", "0023", "-v0")
+    triggers = _sqlite(env, TRIGGERS)
+    assert {"letters_letter_fts_ai", "letters_person_key_insert"} <= {
+        name for name, _sql in triggers
+    }
+    for table, column in UNREAD:
+        assert [column] in _indexes(env, table).values(), (table, column)
+    manage(env, "migrate", "-v0")
+    for table, column in UNREAD:
+        assert [column] not in _indexes(env, table).values(), (table, column)
+    assert _sqlite(env, TRIGGERS) == triggers
+    manage(env, "migrate", "letters", "0023", "-v0")
+    for table, column in UNREAD:
+        assert [column] in _indexes(env, table).values(), (table, column)
+
+
 def _sqlite(env, sql: str) -> list[tuple]:
     import sqlite3
 
