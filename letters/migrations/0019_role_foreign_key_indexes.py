@@ -15,10 +15,7 @@ of db_index would rebuild the tables on SQLite. Reversing gives them back."""
 import django.db.models.deletion
 from django.db import migrations, models
 
-from letters.migrations._indexes import (
-    create_single_column_index,
-    drop_single_column_indexes,
-)
+from letters.migrations._indexes import dropped_in_place
 
 # (model, foreign key) whose own index goes.
 COVERED = (
@@ -33,16 +30,6 @@ def _columns(apps):
     for model_name, field_name in COVERED:
         model = apps.get_model("letters", model_name)
         yield model, model._meta.get_field(field_name)
-
-
-def drop_indexes(apps, schema_editor):
-    for model, field in _columns(apps):
-        drop_single_column_indexes(schema_editor, model, field)
-
-
-def create_indexes(apps, schema_editor):
-    for model, field in _columns(apps):
-        create_single_column_index(schema_editor, model, field)
 
 
 class Migration(migrations.Migration):
@@ -105,7 +92,7 @@ class Migration(migrations.Migration):
                 ),
             ],
             database_operations=[
-                migrations.RunPython(drop_indexes, create_indexes),
+                dropped_in_place(_columns),
             ],
         ),
     ]

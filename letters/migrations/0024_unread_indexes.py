@@ -15,10 +15,7 @@ AlterField of db_index would rebuild the tables on SQLite (and drop the triggers
 import django.db.models.deletion
 from django.db import migrations, models
 
-from letters.migrations._indexes import (
-    create_single_column_index,
-    drop_single_column_indexes,
-)
+from letters.migrations._indexes import dropped_in_place
 
 
 def _fields(apps):
@@ -28,132 +25,148 @@ def _fields(apps):
         yield model, model._meta.get_field(operation.name)
 
 
-def drop_indexes(apps, schema_editor):
-    for model, field in _fields(apps):
-        drop_single_column_indexes(schema_editor, model, field)
-
-
-def create_indexes(apps, schema_editor):
-    for model, field in _fields(apps):
-        create_single_column_index(schema_editor, model, field)
-
-
 STATE_OPERATIONS = [
-        migrations.AlterField(
-            model_name='addressee',
-            name='updated_at',
-            field=models.DateTimeField(auto_now=True),
+    migrations.AlterField(
+        model_name="addressee",
+        name="updated_at",
+        field=models.DateTimeField(auto_now=True),
+    ),
+    migrations.AlterField(
+        model_name="historicaladdressee",
+        name="updated_at",
+        field=models.DateTimeField(blank=True, editable=False),
+    ),
+    migrations.AlterField(
+        model_name="historicalissuer",
+        name="updated_at",
+        field=models.DateTimeField(blank=True, editable=False),
+    ),
+    migrations.AlterField(
+        model_name="historicalletter",
+        name="status",
+        field=models.CharField(
+            choices=[
+                ("draft", "Draft"),
+                ("in_review", "In review"),
+                ("published", "Published"),
+            ],
+            default="draft",
+            help_text="Only published letters are public (API and data package).",
+            max_length=20,
         ),
-        migrations.AlterField(
-            model_name='historicaladdressee',
-            name='updated_at',
-            field=models.DateTimeField(blank=True, editable=False),
+    ),
+    migrations.AlterField(
+        model_name="historicalletter",
+        name="updated_at",
+        field=models.DateTimeField(blank=True, editable=False),
+    ),
+    migrations.AlterField(
+        model_name="historicalmembership",
+        name="updated_at",
+        field=models.DateTimeField(blank=True, editable=False),
+    ),
+    migrations.AlterField(
+        model_name="historicalmention",
+        name="updated_at",
+        field=models.DateTimeField(blank=True, editable=False),
+    ),
+    migrations.AlterField(
+        model_name="historicalorganisation",
+        name="updated_at",
+        field=models.DateTimeField(blank=True, editable=False),
+    ),
+    migrations.AlterField(
+        model_name="historicalperson",
+        name="updated_at",
+        field=models.DateTimeField(blank=True, editable=False),
+    ),
+    migrations.AlterField(
+        model_name="historicalplace",
+        name="updated_at",
+        field=models.DateTimeField(blank=True, editable=False),
+    ),
+    migrations.AlterField(
+        model_name="historicalpost",
+        name="updated_at",
+        field=models.DateTimeField(blank=True, editable=False),
+    ),
+    migrations.AlterField(
+        model_name="historicalsignatory",
+        name="updated_at",
+        field=models.DateTimeField(blank=True, editable=False),
+    ),
+    migrations.AlterField(
+        model_name="issuer",
+        name="updated_at",
+        field=models.DateTimeField(auto_now=True),
+    ),
+    migrations.AlterField(
+        model_name="letter",
+        name="place",
+        field=models.ForeignKey(
+            blank=True,
+            db_index=False,
+            help_text="Place of writing, as the source gives it.",
+            null=True,
+            on_delete=django.db.models.deletion.PROTECT,
+            related_name="letters",
+            to="letters.place",
         ),
-        migrations.AlterField(
-            model_name='historicalissuer',
-            name='updated_at',
-            field=models.DateTimeField(blank=True, editable=False),
+    ),
+    migrations.AlterField(
+        model_name="letter",
+        name="status",
+        field=models.CharField(
+            choices=[
+                ("draft", "Draft"),
+                ("in_review", "In review"),
+                ("published", "Published"),
+            ],
+            default="draft",
+            help_text="Only published letters are public (API and data package).",
+            max_length=20,
         ),
-        migrations.AlterField(
-            model_name='historicalletter',
-            name='status',
-            field=models.CharField(choices=[('draft', 'Draft'), ('in_review', 'In review'), ('published', 'Published')], default='draft', help_text='Only published letters are public (API and data package).', max_length=20),
-        ),
-        migrations.AlterField(
-            model_name='historicalletter',
-            name='updated_at',
-            field=models.DateTimeField(blank=True, editable=False),
-        ),
-        migrations.AlterField(
-            model_name='historicalmembership',
-            name='updated_at',
-            field=models.DateTimeField(blank=True, editable=False),
-        ),
-        migrations.AlterField(
-            model_name='historicalmention',
-            name='updated_at',
-            field=models.DateTimeField(blank=True, editable=False),
-        ),
-        migrations.AlterField(
-            model_name='historicalorganisation',
-            name='updated_at',
-            field=models.DateTimeField(blank=True, editable=False),
-        ),
-        migrations.AlterField(
-            model_name='historicalperson',
-            name='updated_at',
-            field=models.DateTimeField(blank=True, editable=False),
-        ),
-        migrations.AlterField(
-            model_name='historicalplace',
-            name='updated_at',
-            field=models.DateTimeField(blank=True, editable=False),
-        ),
-        migrations.AlterField(
-            model_name='historicalpost',
-            name='updated_at',
-            field=models.DateTimeField(blank=True, editable=False),
-        ),
-        migrations.AlterField(
-            model_name='historicalsignatory',
-            name='updated_at',
-            field=models.DateTimeField(blank=True, editable=False),
-        ),
-        migrations.AlterField(
-            model_name='issuer',
-            name='updated_at',
-            field=models.DateTimeField(auto_now=True),
-        ),
-        migrations.AlterField(
-            model_name='letter',
-            name='place',
-            field=models.ForeignKey(blank=True, db_index=False, help_text='Place of writing, as the source gives it.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='letters', to='letters.place'),
-        ),
-        migrations.AlterField(
-            model_name='letter',
-            name='status',
-            field=models.CharField(choices=[('draft', 'Draft'), ('in_review', 'In review'), ('published', 'Published')], default='draft', help_text='Only published letters are public (API and data package).', max_length=20),
-        ),
-        migrations.AlterField(
-            model_name='letter',
-            name='updated_at',
-            field=models.DateTimeField(auto_now=True),
-        ),
-        migrations.AlterField(
-            model_name='membership',
-            name='updated_at',
-            field=models.DateTimeField(auto_now=True),
-        ),
-        migrations.AlterField(
-            model_name='mention',
-            name='updated_at',
-            field=models.DateTimeField(auto_now=True),
-        ),
-        migrations.AlterField(
-            model_name='organisation',
-            name='updated_at',
-            field=models.DateTimeField(auto_now=True),
-        ),
-        migrations.AlterField(
-            model_name='person',
-            name='updated_at',
-            field=models.DateTimeField(auto_now=True),
-        ),
-        migrations.AlterField(
-            model_name='place',
-            name='updated_at',
-            field=models.DateTimeField(auto_now=True),
-        ),
-        migrations.AlterField(
-            model_name='post',
-            name='updated_at',
-            field=models.DateTimeField(auto_now=True),
-        ),
-        migrations.AlterField(
-            model_name='signatory',
-            name='updated_at',
-            field=models.DateTimeField(auto_now=True),
-        ),
+    ),
+    migrations.AlterField(
+        model_name="letter",
+        name="updated_at",
+        field=models.DateTimeField(auto_now=True),
+    ),
+    migrations.AlterField(
+        model_name="membership",
+        name="updated_at",
+        field=models.DateTimeField(auto_now=True),
+    ),
+    migrations.AlterField(
+        model_name="mention",
+        name="updated_at",
+        field=models.DateTimeField(auto_now=True),
+    ),
+    migrations.AlterField(
+        model_name="organisation",
+        name="updated_at",
+        field=models.DateTimeField(auto_now=True),
+    ),
+    migrations.AlterField(
+        model_name="person",
+        name="updated_at",
+        field=models.DateTimeField(auto_now=True),
+    ),
+    migrations.AlterField(
+        model_name="place",
+        name="updated_at",
+        field=models.DateTimeField(auto_now=True),
+    ),
+    migrations.AlterField(
+        model_name="post",
+        name="updated_at",
+        field=models.DateTimeField(auto_now=True),
+    ),
+    migrations.AlterField(
+        model_name="signatory",
+        name="updated_at",
+        field=models.DateTimeField(auto_now=True),
+    ),
 ]
 
 
@@ -166,7 +179,7 @@ class Migration(migrations.Migration):
         migrations.SeparateDatabaseAndState(
             state_operations=STATE_OPERATIONS,
             database_operations=[
-                migrations.RunPython(drop_indexes, create_indexes),
+                dropped_in_place(_fields),
             ],
         ),
     ]

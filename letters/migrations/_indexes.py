@@ -3,6 +3,8 @@ Django's AlterField (it would rebuild the tables on SQLite). Django's migration
 loader skips modules whose names begin with an underscore: this is not a migration.
 """
 
+from django.db import migrations
+
 
 def single_column_indexes(schema_editor, table: str, column: str) -> list[str]:
     """The names of the table's plain (not unique, not primary-key) indexes on this
@@ -36,3 +38,18 @@ def create_single_column_index(schema_editor, model, field) -> None:
         like = getattr(schema_editor, "_create_like_index_sql", None)
         if like is not None and (sql := like(model, field)) is not None:
             schema_editor.execute(sql)
+
+
+def dropped_in_place(fields) -> migrations.RunPython:
+    """A RunPython that drops the single-column indexes of the (model, field) pairs
+    `fields(apps)` yields, and gives them back when reversed."""
+
+    def drop(apps, schema_editor):
+        for model, field in fields(apps):
+            drop_single_column_indexes(schema_editor, model, field)
+
+    def create(apps, schema_editor):
+        for model, field in fields(apps):
+            create_single_column_index(schema_editor, model, field)
+
+    return migrations.RunPython(drop, create)
