@@ -21,18 +21,26 @@ def _partial_indexes(cursor, table: str) -> set[str]:
     return {row[0] for row in cursor.fetchall()}
 
 
-def _leading_columns(table: str) -> set[str]:
-    """The first column of each index of the table that serves every row."""
+def _indexes(table: str) -> dict[str, tuple[list[str], bool]]:
+    """name: (columns, unique) of the table's indexes that serve every row, less
+    PostgreSQL's `_like` twins of text columns (another operator class, for LIKE;
+    each stands beside an index on the same column)."""
     with connection.cursor() as cursor:
         constraints = connection.introspection.get_constraints(cursor, table)
         partial = _partial_indexes(cursor, table)
     return {
-        c["columns"][0]
+        name: (c["columns"], c["unique"] or c["primary_key"])
         for name, c in constraints.items()
         if (c["index"] or c["unique"] or c["primary_key"])
         and c["columns"]
         and name not in partial
+        and not name.endswith("_like")
     }
+
+
+def _leading_columns(table: str) -> set[str]:
+    """The first column of each index of the table that serves every row."""
+    return {columns[0] for columns, _unique in _indexes(table).values()}
 
 
 MODELS = [
@@ -66,22 +74,6 @@ def test_the_role_foreign_keys_are_covered():
         ("letters_addressee", "organisation_id"),
         ("letters_issuer", "letter_id"),
     } <= set(FOREIGN_KEYS)
-
-
-def _indexes(table: str) -> dict[str, tuple[list[str], bool]]:
-    """name: (columns, unique) of the table's indexes that serve every row, less
-    PostgreSQL's `_like` twins of text columns (another operator class, for LIKE)."""
-    with connection.cursor() as cursor:
-        constraints = connection.introspection.get_constraints(cursor, table)
-        partial = _partial_indexes(cursor, table)
-    return {
-        name: (c["columns"], c["unique"] or c["primary_key"])
-        for name, c in constraints.items()
-        if (c["index"] or c["unique"] or c["primary_key"])
-        and c["columns"]
-        and name not in partial
-        and not name.endswith("_like")
-    }
 
 
 TABLES = sorted(model._meta.db_table for model in MODELS)
