@@ -61,8 +61,8 @@ PROLIFIC = 2000
 # than this many letters per letter of the record's footprint; otherwise by reading
 # the record's letters by index. At 100k letters on SQLite a count reads ~2.5 us per
 # letter of the record by index and ~0.3 us per letter of the window by walking, and
-# the probe that sizes the window costs another ~0.3 us per letter (break-even near
-# 4.5; docs/benchmarks.md).
+# the probe that sizes the window costs another ~0.3 us per letter (break-even at
+# 3.1-4.9 by footprint, measured again in the nineteenth session: docs/benchmarks.md).
 WALK_COUNT_RATIO = 3
 
 
