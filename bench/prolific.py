@@ -19,6 +19,7 @@ date window (`date_after`/`date_before`), and `ratio`, that number per letter si
 import argparse
 import json
 import os
+import re
 import sys
 import time
 
@@ -46,6 +47,7 @@ from letters import filters  # noqa: E402
 from letters.models import Person  # noqa: E402
 
 PLANS = "walk:0,set:1000000000"
+ROW_KEYS = ("url", "signed", "window_letters", "ratio")  # beside each plan's ms
 
 
 def best_ms(client: Client, url: str, repeat: int) -> float:
@@ -85,8 +87,10 @@ def main() -> None:
     plans = {}
     for item in args.plans.split(","):
         name, _, value = item.partition(":")
-        if not value.isdigit():
+        if not re.fullmatch(r"[a-z_]+", name) or not re.fullmatch(r"[0-9]+", value):
             parser.error(f"--plans: {item!r} is not name:whole-number")
+        if name in ROW_KEYS:
+            parser.error(f"--plans: {name!r} names a column of the output")
         plans[name] = int(value)
     client = Client()
     for signed in (int(n) for n in args.signed.split(",")):
