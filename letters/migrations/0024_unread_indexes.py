@@ -25,80 +25,54 @@ def _fields(apps):
         yield model, model._meta.get_field(operation.name)
 
 
+# The ten record tables; each has a history table, `historical<name>`.
+RECORDS = (
+    "addressee",
+    "issuer",
+    "letter",
+    "membership",
+    "mention",
+    "organisation",
+    "person",
+    "place",
+    "post",
+    "signatory",
+)
+
+
+def _status():
+    return models.CharField(
+        choices=[
+            ("draft", "Draft"),
+            ("in_review", "In review"),
+            ("published", "Published"),
+        ],
+        default="draft",
+        help_text="Only published letters are public (API and data package).",
+        max_length=20,
+    )
+
+
 STATE_OPERATIONS = [
-    migrations.AlterField(
-        model_name="addressee",
-        name="updated_at",
-        field=models.DateTimeField(auto_now=True),
+    *(
+        migrations.AlterField(
+            model_name=record,
+            name="updated_at",
+            field=models.DateTimeField(auto_now=True),
+        )
+        for record in RECORDS
     ),
-    migrations.AlterField(
-        model_name="historicaladdressee",
-        name="updated_at",
-        field=models.DateTimeField(blank=True, editable=False),
+    *(
+        migrations.AlterField(
+            model_name=f"historical{record}",
+            name="updated_at",
+            field=models.DateTimeField(blank=True, editable=False),
+        )
+        for record in RECORDS
     ),
-    migrations.AlterField(
-        model_name="historicalissuer",
-        name="updated_at",
-        field=models.DateTimeField(blank=True, editable=False),
-    ),
-    migrations.AlterField(
-        model_name="historicalletter",
-        name="status",
-        field=models.CharField(
-            choices=[
-                ("draft", "Draft"),
-                ("in_review", "In review"),
-                ("published", "Published"),
-            ],
-            default="draft",
-            help_text="Only published letters are public (API and data package).",
-            max_length=20,
-        ),
-    ),
-    migrations.AlterField(
-        model_name="historicalletter",
-        name="updated_at",
-        field=models.DateTimeField(blank=True, editable=False),
-    ),
-    migrations.AlterField(
-        model_name="historicalmembership",
-        name="updated_at",
-        field=models.DateTimeField(blank=True, editable=False),
-    ),
-    migrations.AlterField(
-        model_name="historicalmention",
-        name="updated_at",
-        field=models.DateTimeField(blank=True, editable=False),
-    ),
-    migrations.AlterField(
-        model_name="historicalorganisation",
-        name="updated_at",
-        field=models.DateTimeField(blank=True, editable=False),
-    ),
-    migrations.AlterField(
-        model_name="historicalperson",
-        name="updated_at",
-        field=models.DateTimeField(blank=True, editable=False),
-    ),
-    migrations.AlterField(
-        model_name="historicalplace",
-        name="updated_at",
-        field=models.DateTimeField(blank=True, editable=False),
-    ),
-    migrations.AlterField(
-        model_name="historicalpost",
-        name="updated_at",
-        field=models.DateTimeField(blank=True, editable=False),
-    ),
-    migrations.AlterField(
-        model_name="historicalsignatory",
-        name="updated_at",
-        field=models.DateTimeField(blank=True, editable=False),
-    ),
-    migrations.AlterField(
-        model_name="issuer",
-        name="updated_at",
-        field=models.DateTimeField(auto_now=True),
+    *(
+        migrations.AlterField(model_name=model, name="status", field=_status())
+        for model in ("letter", "historicalletter")
     ),
     migrations.AlterField(
         model_name="letter",
@@ -112,60 +86,6 @@ STATE_OPERATIONS = [
             related_name="letters",
             to="letters.place",
         ),
-    ),
-    migrations.AlterField(
-        model_name="letter",
-        name="status",
-        field=models.CharField(
-            choices=[
-                ("draft", "Draft"),
-                ("in_review", "In review"),
-                ("published", "Published"),
-            ],
-            default="draft",
-            help_text="Only published letters are public (API and data package).",
-            max_length=20,
-        ),
-    ),
-    migrations.AlterField(
-        model_name="letter",
-        name="updated_at",
-        field=models.DateTimeField(auto_now=True),
-    ),
-    migrations.AlterField(
-        model_name="membership",
-        name="updated_at",
-        field=models.DateTimeField(auto_now=True),
-    ),
-    migrations.AlterField(
-        model_name="mention",
-        name="updated_at",
-        field=models.DateTimeField(auto_now=True),
-    ),
-    migrations.AlterField(
-        model_name="organisation",
-        name="updated_at",
-        field=models.DateTimeField(auto_now=True),
-    ),
-    migrations.AlterField(
-        model_name="person",
-        name="updated_at",
-        field=models.DateTimeField(auto_now=True),
-    ),
-    migrations.AlterField(
-        model_name="place",
-        name="updated_at",
-        field=models.DateTimeField(auto_now=True),
-    ),
-    migrations.AlterField(
-        model_name="post",
-        name="updated_at",
-        field=models.DateTimeField(auto_now=True),
-    ),
-    migrations.AlterField(
-        model_name="signatory",
-        name="updated_at",
-        field=models.DateTimeField(auto_now=True),
     ),
 ]
 
