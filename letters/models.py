@@ -734,9 +734,14 @@ class Letter(Timestamped):
         indexes = [
             # Covering for date windows: "overlaps [a, b]" is date_earliest <= b AND
             # date_latest >= a, answered from the index alone (at 100k letters a
-            # window's count fell from 175 ms to 8 ms on SQLite).
+            # window's count fell from 175 ms to 8 ms on SQLite). It also holds the
+            # list's whole order (date_earliest, identifier), so a page stops after
+            # its last letter: without the tie-break SQLite read and sorted every
+            # letter of the first date (all of a year's year-dated letters start on
+            # 1 January): the first page's statement ~4 -> ~0.5 ms at 100k
+            # letters (docs/benchmarks.md, twentieth session).
             models.Index(
-                fields=["status", "date_earliest", "date_latest"],
+                fields=["status", "date_earliest", "identifier", "date_latest"],
                 name="letter_status_dates",
             ),
             models.Index(fields=["date_latest"]),

@@ -595,6 +595,46 @@ def test_title_order_pages_through_its_index(client, corpus, ordering):
     assert [i for i in found if i in ties] == ties  # ties in date order
 
 
+@pytest.mark.parametrize(
+    "params", [{}, {"date_after": "2014-03", "date_before": "2014-05"}]
+)
+def test_a_page_in_date_order_is_read_in_its_index_order(client, corpus, params):
+    """The list's order is (date_earliest, identifier), and many letters share their
+    first date: every year-dated letter starts on 1 January. Pages of 7 are the
+    slices of that whole order, the tie included; on SQLite a page is read in the
+    order of the date index, which ends in the identifier: it stops at the page's
+    last letter instead of reading and sorting every letter of a date (the first
+    page's statement ~4 -> ~0.5 ms at 100k letters)."""
+    tied = Letter.objects.filter(synthetic=True).order_by("-pk")
+    tied = list(tied.values_list("pk", flat=True)[:20])
+    Letter.objects.filter(pk__in=tied).update(
+        date="2014",
+        date_precision="year",
+        date_earliest=date(2014, 1, 1),
+        date_latest=date(2014, 12, 31),
+    )
+    found, _sql = ordered(client, {**params, "page_size": 7})
+    letters = Letter.objects.published()
+    if "date_after" in params:
+        letters = letters.filter(
+            date_latest__gte=date(2014, 3, 1), date_earliest__lte=date(2014, 5, 31)
+        )
+    assert all(x.date_earliest for x in letters)  # no undated letter to place
+    by_date = sorted(letters, key=lambda x: (x.date_earliest, x.identifier))
+    assert found == [x.identifier for x in by_date]
+    ties = [x.identifier for x in by_date if x.pk in tied]
+    assert len(ties) == 20  # one first date shared across three pages of 7
+    if connection.vendor == "sqlite":
+        with CaptureQueriesContext(connection) as queries:
+            client.get("/api/v1/letters/", {**params, "page_size": 7})
+        page = next(q["sql"] for q in queries.captured_queries if "LIMIT 7" in q["sql"])
+        with connection.cursor() as cursor:
+            cursor.execute(f"EXPLAIN QUERY PLAN {page}")
+            plan = " | ".join(row[-1] for row in cursor.fetchall())
+        assert "INDEX letter_status_dates" in plan, plan
+        assert "TEMP B-TREE" not in plan, plan
+
+
 def _letters_of(name) -> dict[int, set[int]]:
     """{entity id: its published letters, any role}, read from the role tables."""
     tables = (Signatory, Addressee, Mention) + ((Issuer,) if name != "person" else ())
