@@ -474,7 +474,7 @@ class LetterFilter(filters.FilterSet):
           way round it was 10-100 times slower at 100k letters (the page's SQL):
           27 letters of a person through the walk, 155 ms against 1.6 ms; the
           35,000 letters of the largest organisation fetched and sorted, 169 ms
-          against 19 ms (docs/benchmarks.md). Counts take the same form: the
+          against 19 ms (docs/benchmarks-history.md). Counts take the same form: the
           walk's hashed subqueries count a prolific record's letters as fast
           (45-48 ms against 36-100 ms), so PostgreSQL has no set_queryset."""
         if self._for_set:
@@ -951,7 +951,7 @@ class PersonFilter(filters.FilterSet):
         a published office in them. The organisations are joined by id or key, not
         an IN subquery: behind a subquery SQLite scanned all 1.1M signatures at 100k
         letters (631 ms a page for the largest organisation, 144-183 ms joined,
-        docs/benchmarks.md); joined, it reads the organisation's signatures from
+        docs/benchmarks-history.md); joined, it reads the organisation's signatures from
         their index."""
         from letters.models import Signatory
 

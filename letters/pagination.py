@@ -25,8 +25,9 @@ class SetCountPaginator(Paginator):
     ArchiveViewSet.filter_queryset: the filters are not evaluated twice). OFFSET
     otherwise reads, and discards, every earlier row with all its columns and
     joins: at 100k letters page 1,000 of the letters took 671 ms on SQLite and 423
-    ms on PostgreSQL, 119 and 125 ms this way (docs/benchmarks.md). The first page
-    stays a plain LIMIT: it has no row to skip, and the filters' own walk reads it.
+    ms on PostgreSQL, 119 and 125 ms this way (docs/benchmarks-history.md). The
+    first page stays a plain LIMIT: it has no row to skip, and the filters' own walk
+    reads it.
     """
 
     @cached_property

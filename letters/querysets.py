@@ -201,8 +201,9 @@ class PlaceQuerySet(models.QuerySet):
     """A place is public through its published letters. Both the test and the count
     are correlated on the letters' (place, status) index: a join grouped by place
     read every letter of the archive (588 ms for the list of 34 places at 100k
-    letters, 174 ms for one place; 10.7 and 2.3 ms this way, docs/benchmarks.md);
-    this reads the index entries of the places asked for."""
+    letters, 174 ms for one place; 10.7 and 2.3 ms this way,
+    docs/benchmarks-history.md); this reads the index entries of the places asked
+    for."""
 
     def _published_letters(self):
         from letters.models import Letter

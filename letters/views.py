@@ -426,7 +426,7 @@ def _first_letters(role_model, count: int, **holder):
     (a join with DISTINCT sorted every one of a prolific signatory's 53,000 letters
     with all their columns). For many letters SQLite walks the letters in date
     order and stops at the hundredth, as the letters list does. That person's page:
-    2,897 -> 19 ms at 100k letters (docs/benchmarks.md)."""
+    2,897 -> 19 ms at 100k letters (docs/benchmarks-history.md)."""
     letters, field = filters.walk_if_prolific(Letter.objects.published(), count)
     rows = role_model.objects.filter(**holder).values("letter")
     return (
