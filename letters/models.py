@@ -745,8 +745,12 @@ class Letter(Timestamped):
                 name="letter_status_dates",
             ),
             models.Index(fields=["date_latest"]),
-            # A place's published letters, counted from the index (PlaceQuerySet).
-            models.Index(fields=["place", "status"], name="letter_place_status"),
+            # A place's published letters, counted from the index (PlaceQuerySet),
+            # and read in the list's order for place= (migration 0026).
+            models.Index(
+                fields=["place", "status", "date_earliest", "identifier"],
+                name="letter_place_status",
+            ),
             # kind= and language= count from an index and page in date order
             # without reading the letters' rows (a scan: ~200 ms at 100k letters).
             models.Index(

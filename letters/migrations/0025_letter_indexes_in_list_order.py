@@ -19,17 +19,7 @@ does not change."""
 
 from django.db import migrations, models
 
-
-def analyze_letters(apps, schema_editor):
-    connection = schema_editor.connection
-    if connection.vendor != "sqlite":
-        return
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sqlite_stat1'"
-        )
-        if cursor.fetchone() is not None:
-            cursor.execute("ANALYZE letters_letter")
+from letters.migrations._indexes import letter_index_replaced
 
 
 class Migration(migrations.Migration):
@@ -37,16 +27,10 @@ class Migration(migrations.Migration):
         ("letters", "0024_unread_indexes"),
     ]
 
-    operations = [
-        # Reversed, the statistics are read after the old index is back.
-        migrations.RunPython(migrations.RunPython.noop, analyze_letters),
-        migrations.RemoveIndex(model_name="letter", name="letter_status_dates"),
-        migrations.AddIndex(
-            model_name="letter",
-            index=models.Index(
-                fields=["status", "date_earliest", "identifier", "date_latest"],
-                name="letter_status_dates",
-            ),
+    operations = letter_index_replaced(
+        "letter_status_dates",
+        models.Index(
+            fields=["status", "date_earliest", "identifier", "date_latest"],
+            name="letter_status_dates",
         ),
-        migrations.RunPython(analyze_letters, migrations.RunPython.noop),
-    ]
+    )

@@ -1,5 +1,6 @@
 """Helpers of migrations 0018, 0019 and 0024, which drop single-column indexes without
-Django's AlterField (it would rebuild the tables on SQLite). Django's migration
+Django's AlterField (it would rebuild the tables on SQLite), and of 0025 and 0026,
+which replace a letters index and read its statistics. Django's migration
 loader skips modules whose names begin with an underscore: this is not a migration.
 """
 
@@ -53,3 +54,31 @@ def dropped_in_place(fields) -> migrations.RunPython:
             create_single_column_index(schema_editor, model, field)
 
     return migrations.RunPython(drop, create)
+
+
+def analyze_letters(apps, schema_editor):
+    """On SQLite, planner statistics for the letters' indexes as they are now, when
+    the database keeps any (a bulk load leaves them): an index without statistics
+    among indexes with them can be taken where it walks the whole table (0025).
+    PostgreSQL keeps statistics per column, which an index does not change."""
+    connection = schema_editor.connection
+    if connection.vendor != "sqlite":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sqlite_stat1'"
+        )
+        if cursor.fetchone() is not None:
+            cursor.execute("ANALYZE letters_letter")
+
+
+def letter_index_replaced(name: str, index) -> list:
+    """Operations that replace the letters' index `name` with `index` (the same
+    name), their statistics read after it is created, and after the old one is
+    back when reversed."""
+    return [
+        migrations.RunPython(migrations.RunPython.noop, analyze_letters),
+        migrations.RemoveIndex(model_name="letter", name=name),
+        migrations.AddIndex(model_name="letter", index=index),
+        migrations.RunPython(analyze_letters, migrations.RunPython.noop),
+    ]
