@@ -125,6 +125,21 @@ def ordered(client, params, path="/api/v1/letters/", key="identifier"):
             page += 1
 
 
+def query_plan(sql: str) -> str:
+    """SQLite's plan of one statement, its steps joined by " | "."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN QUERY PLAN {sql}")
+        return " | ".join(row[-1] for row in cursor.fetchall())
+
+
+def page_plan(client, path, params, size) -> str:
+    """SQLite's plan of the page statement (LIMIT `size`) of one list request."""
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(path, {**params, "page_size": size}).status_code == 200
+    sql = [q["sql"] for q in queries.captured_queries]
+    return query_plan(next(q for q in sql if f"LIMIT {size}" in q))
+
+
 def count_sql(client, params) -> str:
     """The SQL that counted the list (PostgreSQL counts with the page's filter)."""
     with CaptureQueriesContext(connection) as queries:
@@ -555,9 +570,7 @@ def test_a_choice_filter_counts_from_its_index_without_distinct(
         with CaptureQueriesContext(connection) as queries:
             client.get("/api/v1/letters/", params)
         count = next(q["sql"] for q in queries.captured_queries if "COUNT(" in q["sql"])
-        with connection.cursor() as cursor:
-            cursor.execute(f"EXPLAIN QUERY PLAN {count}")
-            plan = " | ".join(row[-1] for row in cursor.fetchall())
+        plan = query_plan(count)
         assert f"COVERING INDEX {index}" in plan, plan
 
 
@@ -583,12 +596,7 @@ def test_title_order_pages_through_its_index(client, corpus, ordering):
             for x in sorted(by_date, key=lambda x: x.title, reverse=descending)
         ]  # stable: ties keep their date order
         assert found == truth
-        with CaptureQueriesContext(connection) as queries:
-            client.get("/api/v1/letters/", {"ordering": ordering, "page_size": 7})
-        page = next(q["sql"] for q in queries.captured_queries if "LIMIT 7" in q["sql"])
-        with connection.cursor() as cursor:
-            cursor.execute(f"EXPLAIN QUERY PLAN {page}")
-            plan = " | ".join(row[-1] for row in cursor.fetchall())
+        plan = page_plan(client, "/api/v1/letters/", {"ordering": ordering}, 7)
         assert "INDEX letter_status_title" in plan, plan
         assert "TEMP B-TREE FOR ORDER BY" not in plan, plan
     else:
@@ -637,12 +645,7 @@ def test_a_page_in_date_order_is_read_in_its_index_order(client, corpus, params,
     ties = [x.identifier for x in by_date if x.pk in tied]
     assert len(ties) == 20  # one first date shared across three pages of 7
     if connection.vendor == "sqlite":
-        with CaptureQueriesContext(connection) as queries:
-            client.get("/api/v1/letters/", {**params, "page_size": 7})
-        page = next(q["sql"] for q in queries.captured_queries if "LIMIT 7" in q["sql"])
-        with connection.cursor() as cursor:
-            cursor.execute(f"EXPLAIN QUERY PLAN {page}")
-            plan = " | ".join(row[-1] for row in cursor.fetchall())
+        plan = page_plan(client, "/api/v1/letters/", params, 7)
         assert f"INDEX {index}" in plan, plan
         assert "TEMP B-TREE" not in plan, plan
 
@@ -1017,14 +1020,12 @@ def test_persons_by_addressee_role_are_those_of_the_role_table(
         sql = [q["sql"] for q in queries.captured_queries]
         page = next(q for q in sql if "LIMIT 50" in q)
         count = next(q for q in sql if "COUNT(" in q)
-        with connection.cursor() as cursor:
-            cursor.execute(f"EXPLAIN QUERY PLAN {page}")
-            plan = " | ".join(row[-1] for row in cursor.fetchall())
-            # The page walks the public persons in order and stops at 50.
-            assert "INDEX person_public_name (is_public=?)" in plan, plan
-            assert "TEMP B-TREE" not in plan, plan
-            for query in (page, count):
-                assert "letters_addressee" not in query, query  # stored counts
+        plan = query_plan(page)
+        # The page walks the public persons in order and stops at 50.
+        assert "INDEX person_public_name (is_public=?)" in plan, plan
+        assert "TEMP B-TREE" not in plan, plan
+        for query in (page, count):
+            assert "letters_addressee" not in query, query  # stored counts
     # Unpublish the letters of one person in this role: they leave the list.
     person = Person.objects.get(key=expected[0])
     letters = Addressee.objects.filter(person=person, role__in=wanted).values("letter")
@@ -1049,12 +1050,7 @@ def test_public_lists_walk_their_index_from_the_public_rows(
     """Django writes filter(is_public=True) as the bare column on SQLite, which is no
     equality on the indexes' first column: every public row was read and sorted
     for a page. PUBLIC (is_public IN (true)) is one."""
-    with CaptureQueriesContext(connection) as queries:
-        assert client.get(path, {**params, "page_size": 5}).status_code == 200
-    page = next(q["sql"] for q in queries.captured_queries if "LIMIT 5" in q["sql"])
-    with connection.cursor() as cursor:
-        cursor.execute(f"EXPLAIN QUERY PLAN {page}")
-        plan = " | ".join(row[-1] for row in cursor.fetchall())
+    plan = page_plan(client, path, params, 5)
     assert f"INDEX {index} (is_public=?)" in plan, plan
     assert "TEMP B-TREE" not in plan, plan
 
@@ -1110,8 +1106,6 @@ def test_entity_facets_of_a_set_read_who_is_in_its_letters_from_an_index(
     facet = next(
         q["sql"] for q in queries.captured_queries if "COUNT(DISTINCT" in q["sql"]
     )
-    with connection.cursor() as cursor:
-        cursor.execute(f"EXPLAIN QUERY PLAN {facet}")
-        plan = " | ".join(row[-1] for row in cursor.fetchall())
+    plan = query_plan(facet)
     for table in ("signatory", "addressee"):
         assert f"COVERING INDEX {table}_letter_entities (letter_id=?" in plan, plan
