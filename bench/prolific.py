@@ -18,25 +18,12 @@ date window (`date_after`/`date_before`), and `ratio`, that number per letter si
 
 import argparse
 import json
-import os
 import re
-import sys
 import time
 
-import django
+import in_process_setup
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "archive_api.settings")
-# The test client's plain-HTTP requests to "testserver", as many as it takes, none cut
-# by the statement time limit (a plan's slow side is what is being measured).
-for name, value in {
-    "DJANGO_SECURE_SSL_REDIRECT": "0",
-    "DJANGO_ALLOWED_HOSTS": "testserver",
-    "API_ANON_THROTTLE_RATE": "100000/second",
-    "API_QUERY_TIME_LIMIT_MS": "0",
-}.items():
-    os.environ.setdefault(name, value)
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-django.setup()
+in_process_setup.setup()  # the slow side of a plan is what is being measured
 
 from urllib.parse import urlsplit  # noqa: E402
 

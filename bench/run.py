@@ -147,7 +147,12 @@ def load(port: int, urls: list[str], concurrency: int, headers=None) -> dict:
 
 
 def scenarios(env, rng: random.Random) -> dict[str, list[str]]:
-    info = in_process(env, "--info")
+    return scenario_urls(in_process(env, "--info"), rng)
+
+
+def scenario_urls(info: dict, rng: random.Random) -> dict[str, list[str]]:
+    """The scenarios' URLs for the keys of bench/queries.py --info (also read by
+    bench/statements.py)."""
     orgs, prolific, letters = info["organisations"], info["prolific"], info["letters"]
     out: dict[str, list[str]] = {}
     windows = []
