@@ -4,10 +4,12 @@ find exactly the letters a plain reading of the role tables finds."""
 
 import re
 from datetime import date
+from urllib.parse import urlencode
 
 import pytest
 from django.db import connection
-from django.db.models import Q
+from django.db.models import Min, Q
+from django.http import QueryDict
 from django.test.utils import CaptureQueriesContext
 
 from letters import dates, facets, filters, footprint, services, synthetic
@@ -284,27 +286,33 @@ def test_the_year_filter_is_an_overlap_of_date_bounds(client, corpus):
         assert "EXTRACT" not in sql
 
 
-@pytest.mark.parametrize(
-    "params",
-    [
-        {"date_after": "2012-01-01", "date_before": "2012-06-30"},
-        {"date_after": "2012-02-29", "date_before": "2012-02-29"},
-        {"date_after": "2014-07"},
-        {"date_before": "2011-02"},
-        {"date_after": "2013", "date_before": "2013"},
-        {"year": "2016"},
-        {"year": "2016", "date_after": "2016-11-15"},
-        {"year": "2011,2019"},
-        {"date_after": "1990", "date_before": "1999"},
-        {"date_after": "2013-05", "date_before": "2013-04"},
-    ],
-)
-def test_a_date_window_finds_exactly_the_overlapping_letters(client, corpus, params):
-    """Day, month, year and range dates, one of them a decade long: the window probe
-    and the earliest-start bound it adds must lose none of them."""
+WINDOWS = [
+    {"date_after": "2012-01-01", "date_before": "2012-06-30"},
+    {"date_after": "2012-02-29", "date_before": "2012-02-29"},
+    {"date_after": "2014-07"},
+    {"date_before": "2011-02"},
+    {"date_after": "2013", "date_before": "2013"},
+    {"year": "2016"},
+    {"year": "2016", "date_after": "2016-11-15"},
+    {"year": "2011,2019"},
+    {"date_after": "1990", "date_before": "1999"},
+    {"date_after": "2013-05", "date_before": "2013-04"},
+]
+
+
+def decade_long_letter() -> Letter:
+    """A published synthetic letter redated to a range of more than a decade."""
     long = Letter.objects.published().filter(synthetic=True).order_by("pk").first()
     long.date = "2005/2016-12"
     long.save()
+    return long
+
+
+@pytest.mark.parametrize("params", WINDOWS)
+def test_a_date_window_finds_exactly_the_overlapping_letters(client, corpus, params):
+    """Day, month, year and range dates, one of them a decade long: the window probe
+    and the earliest-start bound it adds must lose none of them."""
+    long = decade_long_letter()
     after = (
         dates.parse_bound(params["date_after"], end=False)
         if "date_after" in params
@@ -338,6 +346,36 @@ def test_a_date_window_finds_exactly_the_overlapping_letters(client, corpus, par
             .values_list("date_earliest", flat=True)
         )
         assert f"date_earliest\" >= '{earliest.isoformat()}'" in sql
+
+
+@pytest.mark.parametrize("narrow", [None, 4])
+@pytest.mark.parametrize("params", WINDOWS)
+def test_the_window_probe_reads_the_window_size_and_earliest_start(
+    corpus, params, narrow, monkeypatch
+):
+    """The probe's size (read up to NARROW_WINDOW + 1 letters) and earliest start
+    are those of the letters that overlap the window, read plainly: the count of a
+    narrow window and the lower bound of every later query rest on them."""
+    decade_long_letter()
+    if narrow is not None:
+        monkeypatch.setattr(filters, "NARROW_WINDOW", narrow)
+    filterset = filters.LetterFilter(QueryDict(urlencode(params)))
+    assert filterset.is_valid(), filterset.errors
+    filterset._run_probes()
+    start, end = filterset._window()
+    if start is None and end is None:
+        assert filterset._probe is None  # several years: no single window
+        return
+    window = Letter.objects.published()
+    if start is not None:
+        window = window.filter(date_latest__gte=start)
+    if end is not None:
+        window = window.filter(date_earliest__lte=end)
+    size = window.count()
+    assert filterset._probe == filters.WindowProbe(
+        min(size, filters.NARROW_WINDOW + 1),
+        window.aggregate(first=Min("date_earliest"))["first"],
+    )
 
 
 def test_a_walked_list_is_counted_through_the_index(client, corpus, monkeypatch):
