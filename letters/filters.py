@@ -342,10 +342,12 @@ class ArchiveFilterSet(filters.FilterSet):
     this way (docs/benchmarks.md, twenty-first session). Here each filter is copied
     shallowly, its per-request state (parent, model, the method bound to this
     FilterSet) set on the copy, and the form class is built once per FilterSet
-    class. A form instance still copies its fields deeply, as Django forms do, so
-    nothing a request does to its form reaches another request."""
+    class. A form instance still copies its fields deeply, as Django forms do (only
+    the immutable choices are shared: MultipleChoiceField), so nothing a request
+    does to its form reaches another request."""
 
     def __init__(self, data=None, queryset=None, *, request=None, prefix=None):
+        # django-filter 26.2's BaseFilterSet.__init__, its deep copy replaced
         if queryset is None:
             queryset = self._meta.model._default_manager.all()
         self.is_bound = data is not None
@@ -614,8 +616,9 @@ class LetterFilter(ArchiveFilterSet):
 
         Written out rather than built through the ORM: the SQL is the ORM's, column
         for column (the model's own table and column names), and building five
-        querysets per request and compiling them cost 1.2 ms of the letters page's
-        ~22 ms, 0.05 ms this way (docs/benchmarks.md, twenty-first session)."""
+        querysets per request and compiling them cost 1.15-1.2 ms of the letters
+        page's ~22 ms, 0.06-0.08 ms this way (docs/benchmarks.md, twenty-first
+        session)."""
         start, end = self._window()
         if start is None and end is None:
             return None
