@@ -41,6 +41,60 @@ MAX_REQUESTS = 400  # per scenario and concurrency
 MAX_SECONDS = 8.0  # per scenario and concurrency
 
 
+def yardstick() -> dict:
+    """The machine's speed on fixed work that involves nothing of the archive (ms,
+    median of five): a pure-Python loop, and SQLite reading a 200,000-row table in
+    memory through an index. The bench takes it at the start and the end of each
+    run: a shared host's speed varies within an hour (the twenty-first session's
+    two runs gave the letters page 33 ms against 22 the session before, with the
+    same code 25-35 ms in that hour: docs/benchmarks.md), and a run's figures are
+    only comparable with another's next to their yardsticks."""
+    import sqlite3
+    import statistics
+
+    def python_work():
+        counts: dict[str, int] = {}
+        for i in range(200_000):
+            key = f"k{i % 5000}"
+            counts[key] = counts.get(key, 0) + i
+
+    rows = random.Random(7)
+    db = sqlite3.connect(":memory:")
+    db.execute("CREATE TABLE t (a INTEGER, b INTEGER, c TEXT)")
+    db.executemany(
+        "INSERT INTO t VALUES (?, ?, ?)",
+        (
+            (rows.randrange(10**6), rows.randrange(100), "x" * 40)
+            for _ in range(200_000)
+        ),
+    )
+    db.execute("CREATE INDEX t_b_a ON t (b, a)")
+
+    def sqlite_work():
+        for b in range(100):
+            db.execute(
+                "SELECT COUNT(*) FROM t WHERE b = ? AND a BETWEEN 250000 AND 750000",
+                (b,),
+            ).fetchone()
+            db.execute("SELECT SUM(length(c)) FROM t WHERE b = ?", (b,)).fetchone()
+
+    def median_ms(work) -> float:
+        times = []
+        for _ in range(5):
+            started = time.perf_counter()
+            work()
+            times.append(time.perf_counter() - started)
+        return statistics.median(times) * 1000
+
+    try:
+        return {
+            "python_ms": median_ms(python_work),
+            "sqlite_ms": median_ms(sqlite_work),
+        }
+    finally:
+        db.close()
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind((HOST, 0))
@@ -279,6 +333,7 @@ def run_one(engine: str, size: int, work: Path, base_env: dict, rng) -> dict:
             conn.execute(f"CREATE DATABASE {name}")
         env["DATABASE_URL"] = base.rsplit("/", 1)[0] + f"/{name}"
     result: dict = {"engine": engine, "size": size, "scenarios": {}}
+    result["yardstick"] = {"start": yardstick()}
     manage(env, "migrate", "-v0")
     manage(env, "load_seeds", capture=True)
     started = time.perf_counter()
@@ -330,6 +385,7 @@ def run_one(engine: str, size: int, work: Path, base_env: dict, rng) -> dict:
 
     if engine == "sqlite":
         result["datasette"] = datasette_figures(env, work, size, sc, rng)
+    result["yardstick"]["end"] = yardstick()
     return result
 
 
@@ -483,6 +539,16 @@ def verdicts(r: dict) -> list[str]:
     ]
 
 
+def yardstick_line(figures: dict) -> str:
+    start, end = figures["start"], figures["end"]
+    return (
+        "Machine yardstick (fixed work outside the archive, median of 5, at the "
+        f"start / end of the run): Python {start['python_ms']:.1f} / "
+        f"{end['python_ms']:.1f} ms, SQLite {start['sqlite_ms']:.1f} / "
+        f"{end['sqlite_ms']:.1f} ms."
+    )
+
+
 def markdown(results: list[dict]) -> str:
     lines = []
     for r in results:
@@ -502,6 +568,8 @@ def markdown(results: list[dict]) -> str:
             f"({r['package']['validation_errors']} errors); import "
             f"{r['package']['import_s']:.1f} s, then its letter cards "
             f"{r['package']['import_cards_s']:.1f} s.",
+            "",
+            yardstick_line(r["yardstick"]),
             "",
             *verdicts(r),
             "| scenario | queries | req/s ×1 | p50 | p95 | p99 | req/s ×8 | p50 | p95 "
