@@ -13,6 +13,9 @@ Every load loop is bounded in count and in time and targets 127.0.0.1 only.
     .venv/bin/python bench/run.py --sizes 1000,10000,100000 --engines sqlite
     scripts/with-postgresql.sh .venv/bin/python bench/run.py --engines postgresql
 
+With --existing SCENARIO,... it only serves the corpus already at DATABASE_URL and
+loads those scenarios at one connection (to alternate two checkouts on one database).
+
 Results are printed as Markdown (and appended to --out if given).
 """
 
@@ -32,6 +35,7 @@ import tempfile
 import threading
 import time
 import urllib.parse
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -307,17 +311,41 @@ def datasette_urls(db_name: str, sc: dict, rng: random.Random) -> dict[str, list
 # --- one engine, one size -----
 
 
+def bench_env(base_env: dict) -> dict:
+    """The settings the archive is measured under: production-like (no debug),
+    the throttle opened, persistent connections, plain HTTP on loopback."""
+    return {
+        **base_env,
+        "DJANGO_SECRET_KEY": "bench-only-not-secret",
+        "DJANGO_DEBUG": "0",
+        "API_ANON_THROTTLE_RATE": "100000000/second",
+        "DATABASE_CONN_MAX_AGE": "600",
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
+        "DJANGO_SECURE_SSL_REDIRECT": "0",
+    }
+
+
+@contextmanager
+def served(env):
+    """The archive under gunicorn on a free loopback port, as the benchmark serves
+    it (2 workers of 2 threads); yields the port, stops the server at the end."""
+    port = free_port()
+    server = subprocess.Popen(
+        [PY, "-m", "gunicorn", "archive_api.wsgi", "-b", f"{HOST}:{port}", "-w", "2",
+         "--threads", "2", "-k", "gthread", "--log-level", "warning"],
+        cwd=ROOT, env=env,
+    )  # fmt: skip
+    try:
+        wait_for(port, "/api/v1/")
+        yield port
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
 def run_one(engine: str, size: int, work: Path, base_env: dict, rng) -> dict:
-    env = dict(base_env)
-    env.update(
-        DJANGO_SECRET_KEY="bench-only-not-secret",
-        DJANGO_DEBUG="0",
-        API_ANON_THROTTLE_RATE="100000000/second",
-        DATABASE_CONN_MAX_AGE="600",
-        DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost,testserver",
-        DJANGO_SECURE_SSL_REDIRECT="0",
-        DATAPACKAGE_DIR=str(work / f"pkg-{engine}-{size}"),
-    )
+    env = bench_env(base_env)
+    env["DATAPACKAGE_DIR"] = str(work / f"pkg-{engine}-{size}")
     if engine == "sqlite":
         db = work / f"bench-{size}.sqlite3"
         db.unlink(missing_ok=True)
@@ -355,14 +383,7 @@ def run_one(engine: str, size: int, work: Path, base_env: dict, rng) -> dict:
     )
     result["time_limited_in_process"] = queries.pop("_time_limited", {})
     manage(env, "export_datapackage", capture=True)  # published, as after a deploy
-    port = free_port()
-    server = subprocess.Popen(
-        [PY, "-m", "gunicorn", "archive_api.wsgi", "-b", f"{HOST}:{port}", "-w", "2",
-         "--threads", "2", "-k", "gthread", "--log-level", "warning"],
-        cwd=ROOT, env=env,
-    )  # fmt: skip
-    try:
-        wait_for(port, "/api/v1/")
+    with served(env) as port:
         urllib_get(port, "/api/v1/datapackage.zip")  # publish once
         for name, urls in sc.items():
             if name.startswith("_"):
@@ -379,9 +400,6 @@ def run_one(engine: str, size: int, work: Path, base_env: dict, rng) -> dict:
             "c1": load(port, ["/api/v1/datapackage.zip"], 1, {"If-None-Match": etag}),
             "c8": load(port, ["/api/v1/datapackage.zip"], 8, {"If-None-Match": etag}),
         }
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
     if engine == "sqlite":
         result["datasette"] = datasette_figures(env, work, size, sc, rng)
@@ -606,13 +624,45 @@ def markdown(results: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def existing(names: list[str]) -> None:
+    """--existing: load the named scenarios at one connection against the corpus
+    already at DATABASE_URL, served as a run serves it, between two readings of the
+    yardstick; one JSON line each. Run it from two checkouts in turn on one
+    database to compare them through HTTP (docs/benchmarks.md)."""
+    env = bench_env(dict(os.environ))
+    urls = scenarios(env, random.Random(42))
+    known = [name for name in urls if not name.startswith("_")]
+    unknown = [name for name in names if name not in known]
+    if unknown:
+        sys.exit(f"unknown scenario(s) {unknown}; known: {known}")
+    print(json.dumps({"yardstick": yardstick()}), flush=True)
+    with served(env) as port:
+        for name in names:
+            order = list(urls[name])
+            random.Random(1).shuffle(order)
+            c1 = load(port, order, 1)
+            figures = {k: round(c1[k], 1) for k in ("rps", "p50", "p95", "p99")}
+            figures["errors"] = c1["errors"]
+            print(json.dumps({"scenario": name, **figures}), flush=True)
+    print(json.dumps({"yardstick": yardstick()}), flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000,10000,100000")
     parser.add_argument("--engines", default="sqlite")
     parser.add_argument("--out", type=Path, help="Append the Markdown table here.")
     parser.add_argument("--json", type=Path, help="Write the raw figures here.")
+    parser.add_argument(
+        "--existing",
+        metavar="SCENARIO,...",
+        help="Only load these scenarios, at one connection, against the corpus at "
+        "DATABASE_URL (no corpus built, no Datasette).",
+    )
     args = parser.parse_args()
+    if args.existing:
+        existing([name.strip() for name in args.existing.split(",") if name.strip()])
+        return
     if "sqlite" in args.engines.split(",") and datasette_exe() is None:
         # Checked first: the run would otherwise fail after building the corpus.
         sys.exit(
