@@ -303,7 +303,7 @@ class LetterViewSet(ArchiveViewSet):
         else:
             queryset = letters.for_api_list()
             if self.embeds_cards():
-                queryset = queryset.select_related("card")
+                queryset = queryset.with_cards()
         return queryset.order_by("date_earliest", "identifier")
 
     def embeds_cards(self) -> bool:

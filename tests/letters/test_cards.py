@@ -132,6 +132,42 @@ def test_a_letter_read_without_its_card_costs_no_query(seeded):
     assert cards.of(selected) == LetterCard.objects.get(letter=letter).body
 
 
+def _listed(queryset) -> list[tuple[str, int, str | None]]:
+    return [(type(item).__name__, item.pk, cards.of(item)) for item in queryset]
+
+
+@pytest.mark.parametrize("chunked", [False, True], ids=["page", "csv-iterator"])
+def test_a_list_reads_a_carded_letter_as_its_id_and_card(seeded, chunked):
+    """with_cards() yields a Carded for each letter with a card and builds a Letter,
+    its place loaded, only for a letter without one: same rows, same order."""
+    LetterCard.objects.filter(letter__identifier__in=["adv-0002", "adv-0004"]).delete()
+    ordered = Letter.objects.for_api_list().order_by("-identifier")
+    read = ordered.with_cards()
+    with CaptureQueriesContext(connection) as queries:
+        items = list(read.iterator(chunk_size=2) if chunked else read)
+        places = [item.place for item in items if isinstance(item, Letter)]
+    assert len(queries) == 1  # the places came with the rows
+    bodies = dict(LetterCard.objects.values_list("letter_id", "body"))
+    expected = [
+        ("Carded", pk, bodies[pk]) if pk in bodies else ("Letter", pk, None)
+        for pk in ordered.values_list("pk", flat=True)
+    ]
+    assert _listed(items) == expected
+    assert [kind for kind, _, _ in expected].count("Letter") == 2 == len(places)
+    assert all(place is not None for place in places)
+
+
+def test_an_annotated_list_reads_every_letter_whole(seeded):
+    """Rows that carry more than the card (an annotation) are built as Letters, the
+    annotation set, the card still read with them."""
+    from django.db.models import Value
+
+    items = list(Letter.objects.for_api_list().with_cards().annotate(mark=Value(7)))
+    assert {type(item) for item in items} == {Letter}
+    assert {item.mark for item in items} == {7}
+    assert all(cards.of(item) for item in items)
+
+
 def test_indented_and_browsable_renderings_show_the_same_letters(client, seeded):
     compact = orjson.loads(_page(client))
     indented = client.get(LIST, HTTP_ACCEPT="application/json; indent=2")
