@@ -16,7 +16,7 @@ from typing import NamedTuple
 import django_filters as filters
 from django import forms
 from django.db import connection
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
 from django.http import QueryDict
 from django_filters.constants import EMPTY_VALUES
 from django_filters.filters import FilterMethod
@@ -28,6 +28,7 @@ from letters.models import Letter, Membership, Organisation, Person, Place
 from letters.querysets import (
     PUBLISHED,
     UNINDEXED_PK,
+    RoleExists,
     organisation_role_q,
     person_role_q,
     role_rows,
@@ -876,12 +877,11 @@ class LetterFilter(ArchiveFilterSet):
         if not roles and not per_letter and as_set:
             return organisation_role_q(ids, field)
         roles = roles or ("issuer", "signatory", "addressee", "mentioned")
+        if per_letter:
+            return Q(RoleExists("organisation", ids, roles))
         q = Q(pk__in=[])
         for part in role_rows("organisation", ids, roles):
-            if per_letter:
-                q |= Q(Exists(part.filter(letter=OuterRef("pk"))))
-            else:
-                q |= Q(**{f"{field}__in": part.values("letter")})
+            q |= Q(**{f"{field}__in": part.values("letter")})
         return q
 
     def filter_person(self, queryset, name, value):
