@@ -23,7 +23,7 @@ from django_filters.filters import FilterMethod
 from drf_spectacular.utils import extend_schema_field
 
 from letters import dates
-from letters.footprint import role_footprint
+from letters.footprint import role_footprint_sql
 from letters.models import Letter, Membership, Organisation, Person, Place
 from letters.querysets import (
     PUBLISHED,
@@ -292,16 +292,36 @@ def _refs(model, value):
     return _named(model, value).values("pk")
 
 
+def _named_sql(model, value, columns: str) -> tuple[str, list]:
+    """`columns` (SQL on the model's table) of the records these ids and keys name:
+    _named written out, for the probe's scalar subqueries (LetterFilter._run_probes:
+    building and compiling their querysets was ~0.35 ms of a request with one
+    organisation, docs/benchmarks.md, twenty-second session)."""
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    ids, keys = value
+    tests, params = [], []
+    for column, values in ((model._meta.pk.column, ids), ("key", keys)):
+        if values:
+            marks = ", ".join(["%s"] * len(values))
+            tests.append(f"{table}.{quote(column)} IN ({marks})")
+            params += values
+    where = " OR ".join(tests) or "1 = 0"
+    return f"SELECT {columns} FROM {table} WHERE {where}", params
+
+
 def _ids_sql(model, value) -> tuple[str, list]:
     """A scalar subquery: the ids of the records these ids and keys name, joined
     by commas (NULL when none exists)."""
-    sql, params = _refs(model, value).order_by().query.sql_with_params()
+    quote = connection.ops.quote_name
+    pk = f"{quote(model._meta.db_table)}.{quote(model._meta.pk.column)}"
+    sql, params = _named_sql(model, value, f"{pk} AS pk")
     joined = (
         "group_concat(t.pk, ',')"
         if connection.vendor == "sqlite"
         else "string_agg(t.pk::text, ',')"
     )
-    return f"(SELECT {joined} FROM ({sql}) AS t)", list(params)
+    return f"(SELECT {joined} FROM ({sql}) AS t)", params
 
 
 def _letter_column(name: str) -> str:
@@ -569,10 +589,9 @@ class LetterFilter(ArchiveFilterSet):
         The sum of every role's count had been used whatever the roles asked
         for: a minister addressed in 5,000 letters who signed 3 counted as
         prolific for `signatory=`, and SQLite walked the whole archive to find 3."""
-        count = role_footprint(model, roles)
-        each = _named(model, value).annotate(footprint=count).values_list("footprint")
-        sql, params = each.query.sql_with_params()
-        return f"(SELECT COALESCE(SUM(t.footprint), 0) FROM ({sql}) AS t)", list(params)
+        count = role_footprint_sql(model, roles)
+        sql, params = _named_sql(model, value, f"{count} AS footprint")
+        return f"(SELECT COALESCE(SUM(t.footprint), 0) FROM ({sql}) AS t)", params
 
     def _footprint_key(self, model, value, roles) -> tuple:
         return (model, self._value_key(value), tuple(sorted(roles or ())))
@@ -781,12 +800,13 @@ class LetterFilter(ArchiveFilterSet):
         """A scalar subquery: the published letters the ONE person this value names
         signed, as stored (footprint.py keeps `letters_signed` exact); NULL when it
         names several persons or none (their letters may overlap)."""
-        each = _named(Person, value).values_list("letters_signed")
-        sql, params = each.query.sql_with_params()
+        quote = connection.ops.quote_name
+        signed = f"{quote(Person._meta.db_table)}.{quote('letters_signed')}"
+        sql, params = _named_sql(Person, value, f"{signed} AS letters_signed")
         return (
             f"(SELECT CASE WHEN COUNT(*) = 1 THEN MAX(t.letters_signed) END "
             f"FROM ({sql}) AS t)",
-            list(params),
+            params,
         )
 
     def _read_signed(self, values) -> None:

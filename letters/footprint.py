@@ -102,6 +102,17 @@ ROLE_FOOTPRINT = {
 }
 
 
+def _footprint_columns(model, roles) -> list[str] | None:
+    """The stored count fields that role_footprint adds up (None: letters_total,
+    for no role; an empty list: none of these roles is the record's)."""
+    if not roles:
+        return None
+    columns = ROLE_FOOTPRINT[model.__name__]
+    if "addressee" in roles:  # to or cc, each letter once
+        roles = [r for r in roles if r not in ("to", "cc")]
+    return sorted({columns[role] for role in roles if role in columns})
+
+
 def role_footprint(model, roles=None) -> Expression:
     """A person's or organisation's stored count of the published letters that hold
     it in one of these roles (in any role when none is given), as an expression:
@@ -110,12 +121,9 @@ def role_footprint(model, roles=None) -> Expression:
     Exact for no role (letters_total) and for one role; for several, the sum of
     their counts, at most letters_total (a letter may hold it in more than one).
     A role the record cannot hold (a person as issuer) counts nothing."""
-    columns = ROLE_FOOTPRINT[model.__name__]
-    if not roles:
+    named = _footprint_columns(model, roles)
+    if named is None:
         return F(TOTAL)
-    if "addressee" in roles:  # to or cc, each letter once
-        roles = [r for r in roles if r not in ("to", "cc")]
-    named = sorted({columns[role] for role in roles if role in columns})
     if not named:
         return Value(0, output_field=IntegerField())
     if len(named) == 1:
@@ -124,6 +132,29 @@ def role_footprint(model, roles=None) -> Expression:
     for column in named[1:]:
         total = total + F(column)
     return Least(total, F(TOTAL))
+
+
+def role_footprint_sql(model, roles=None) -> str:
+    """role_footprint as SQL on the record's own table, for
+    the letter filters' probe, which writes its SQL out (LetterFilter._run_probes).
+    SQLite's least of two values is its scalar min()."""
+
+    def column(name: str) -> str:
+        quote = connection.ops.quote_name
+        return (
+            f"{quote(model._meta.db_table)}.{quote(model._meta.get_field(name).column)}"
+        )
+
+    named = _footprint_columns(model, roles)
+    if named is None:
+        return column(TOTAL)
+    if not named:
+        return "0"
+    if len(named) == 1:
+        return column(named[0])
+    total = " + ".join(column(name) for name in named)
+    least = "MIN" if connection.vendor == "sqlite" else "LEAST"
+    return f"{least}(({total}), {column(TOTAL)})"
 
 
 # --- refreshing ---------------------------------------------------------------------

@@ -642,6 +642,47 @@ def test_several_roles_plan_with_at_most_the_letters_in_any_role(
             assert ("UNION ALL" in count_sql(client, params)) == (not walks)
 
 
+def _scalar(sql: str, params: list):
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {sql}", params)
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.parametrize("model", [Person, Organisation], ids=["person", "org"])
+def test_the_probes_record_subqueries_read_what_the_orm_reads(corpus, model):
+    """The probe's subqueries on persons and organisations are written out
+    (_named_sql): each reads what the ORM's queryset of the same records reads,
+    for ids, keys, both, several records and unknown ones, in every role set."""
+    from django.db.models import Sum
+
+    records = list(model.objects.filter(synthetic=True).order_by("-letters_total"))
+    big, small = records[0], records[-1]
+    values = [
+        ([big.pk], []),
+        ([], [small.key]),
+        ([big.pk], [small.key, "no-such-key"]),
+        ([10**9], ["no-such-key"]),
+        ([small.pk], [small.key]),  # the same record twice
+    ]
+    role_sets = [None, ["signatory"], ["addressee"], ["to", "cc"], ["mentioned"]]
+    role_sets += [["issuer"], ["signatory", "issuer"], ["signatory", "to", "mentioned"]]
+    for value in values:
+        named = filters._named(model, value)
+        ids = sorted(named.values_list("pk", flat=True))
+        joined = _scalar(*filters._ids_sql(model, value))
+        assert (sorted(int(i) for i in joined.split(",")) if joined else []) == ids
+        for roles in role_sets:
+            orm = named.annotate(f=footprint.role_footprint(model, roles))
+            expected = orm.aggregate(total=Sum("f"))["total"] or 0
+            sql = filters.LetterFilter._footprint_sql(model, value, roles)
+            assert _scalar(*sql) == expected, (value, roles)
+        if model is Person:
+            signed = list(named.values_list("letters_signed", flat=True))
+            expected = signed[0] if len(signed) == 1 else None
+            assert _scalar(*filters.LetterFilter._signed_sql(value)) == expected
+    assert big.letters_total > small.letters_total  # the sums were not all equal
+
+
 def test_every_ref_filter_is_resolved_by_the_probe():
     """A ref filter missing from REF_FILTERS would find no ids to filter by."""
     refs = {
