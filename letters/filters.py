@@ -32,6 +32,7 @@ from letters.querysets import (
     organisation_role_q,
     person_role_q,
     role_rows,
+    role_tables,
 )
 from letters.text import fold
 from letters.vocabularies import (
@@ -734,6 +735,13 @@ class LetterFilter(ArchiveFilterSet):
         for model, value, roles, sql in footprints:
             pieces.append(sql)
             readers.append((1, self._footprint_reader(model, value, roles)))
+        self._table_footprints: dict[type, int] = {}
+        if window is not None and data.get("organisation"):  # see filter_organisation
+            for table, roles in self._organisation_tables():
+                pieces.append(
+                    self._footprint_sql(Organisation, data["organisation"], roles)
+                )
+                readers.append((1, self._table_footprint_reader(table)))
         if self._only("signatory"):
             pieces.append(self._signed_sql(data["signatory"]))
             readers.append((1, self._read_signed))
@@ -823,6 +831,21 @@ class LetterFilter(ArchiveFilterSet):
 
         return read
 
+    def _organisation_tables(self) -> list[tuple[type, list[str]]]:
+        """The role tables an organisation filter tests (querysets.role_tables), each
+        with the filter's roles it answers for (its stored footprint's roles)."""
+        roles = self._roles() or ("issuer", "signatory", "addressee", "mentioned")
+        return [
+            (table, values or [TABLE_ROLES[table._meta.model_name]])
+            for table, values in role_tables("organisation", roles)
+        ]
+
+    def _table_footprint_reader(self, table):
+        def read(values):
+            self._table_footprints[table] = values[0] or 0
+
+        return read
+
     def _footprint_reader(self, model, value, roles):
         def read(values):
             self._footprints[self._footprint_key(model, value, roles)] = values[0] or 0
@@ -898,7 +921,11 @@ class LetterFilter(ArchiveFilterSet):
             return organisation_role_q(ids, field)
         roles = roles or ("issuer", "signatory", "addressee", "mentioned")
         if per_letter:
-            return Q(RoleExists("organisation", ids, roles))
+            # A role table holding few of these organisations' letters for the
+            # window's size is read once (IN), not probed per letter.
+            most = ROLE_LIST_RATIO * self._window_probe().size
+            listed = [t for t, n in self._table_footprints.items() if n <= most]
+            return Q(RoleExists("organisation", ids, roles, listed=listed))
         q = Q(pk__in=[])
         for part in role_rows("organisation", ids, roles):
             q |= Q(**{f"{field}__in": part.values("letter")})
@@ -969,6 +996,19 @@ class LetterFilter(ArchiveFilterSet):
             )
         )
 
+
+# In the per-letter plan of an organisation filter (a narrow date window), a role
+# table is read once, by IN over the organisations' rows in it, when their stored
+# footprint there is at most this many times the window's size; otherwise each
+# letter of the window is probed in it (EXISTS). Reading a row and looking a letter
+# up in what was read cost about what one probe costs: the largest organisations'
+# ~200 addressed, mentioned and issued letters against a window of ~2,500 letters,
+# the count 5.1 -> 2.1 ms at 100k on SQLite (querysets.RoleExists).
+ROLE_LIST_RATIO = 1
+
+# The filter role each role table but the addressees' answers for (their `role`
+# column holds to and cc: querysets.role_tables).
+TABLE_ROLES = {"signatory": "signatory", "mention": "mentioned", "issuer": "issuer"}
 
 # The filters naming records by id or key, and what they name (see _run_probes).
 REF_FILTERS = {

@@ -136,15 +136,21 @@ def role_rows(party: str, ids, roles) -> list[models.QuerySet]:
 
 class RoleExists(Expression):
     """True for a letter in which one of these records holds one of these roles:
-    one EXISTS per role table of role_rows, in its order, OR'ed, as Django writes
-    `Exists(part.filter(letter=OuterRef("pk")))` for each (same SQL, same plans,
-    tested), but written out here.
+    one test per role table of role_tables, in its order, OR'ed. A table is tested
+    per letter, `EXISTS` as Django writes `Exists(part.filter(letter=OuterRef("pk")))`,
+    or, when it is in `listed`, by `IN` over the records' rows in it, which the
+    database reads once (SQLite's list subquery, PostgreSQL's hashed subplan) and
+    then looks each letter up in.
 
     The letters filter tests each letter of a narrow date window this way
-    (LetterFilter.filter_organisation), and building four querysets, resolving them
-    into the filtered query and compiling them again for the count and for the
-    page took ~3 ms of the benchmark's letters page at 100k letters: 17.6-19.3 ->
-    14.9-16.5 ms in-process (docs/benchmarks.md, twenty-second session).
+    (LetterFilter.filter_organisation), listing the role tables where the records'
+    stored footprint is at most the window's size. Building four querysets per
+    request, resolving them into the filtered query and compiling them again for the
+    count and for the page took ~3 ms of the benchmark's letters page at 100k
+    letters (17.6-19.3 -> 14.9-16.5 ms in-process); listing an organisation's
+    ~200 addressed, mentioned and issued letters instead of probing for each of the
+    window's ~2,500 letters, its count 5.1 -> 2.1 ms (docs/benchmarks.md,
+    twenty-second session).
 
     Nesting stays safe: the letter tested is a column of the outer query (its one
     source expression), so Django relabels it with that query when it nests it (a
@@ -155,10 +161,11 @@ class RoleExists(Expression):
     conditional = True
     output_field = BooleanField()
 
-    def __init__(self, party: str, ids, roles, letter="pk"):
+    def __init__(self, party: str, ids, roles, letter="pk", listed=()):
         super().__init__()
         self.party, self.ids, self.roles = party, tuple(ids), tuple(roles)
         self.letter = F(letter) if isinstance(letter, str) else letter
+        self.listed = frozenset(listed)
 
     def get_source_expressions(self):
         return [self.letter]
@@ -181,17 +188,23 @@ class RoleExists(Expression):
                 return f"{table}.{quote(model._meta.get_field(name).column)}"
 
             where = [f"{column(self.party)} IN ({marks})"]
-            params += self.ids
+            named = [*self.ids]
             if values:
-                listed = ", ".join(["%s"] * len(values))
-                where.append(f"{column('role')} IN ({listed})")
-                params += values
-            where.append(f"{column('letter')} = ({letter})")
-            params += letter_params
-            tests.append(
-                f"EXISTS(SELECT 1 AS {quote('a')} FROM {table} "
-                f"WHERE ({' AND '.join(where)}) LIMIT 1)"
-            )
+                where.append(f"{column('role')} IN ({', '.join(['%s'] * len(values))})")
+                named += values
+            if model in self.listed:
+                tests.append(
+                    f"{letter} IN (SELECT {column('letter')} FROM {table} "
+                    f"WHERE ({' AND '.join(where)}))"
+                )
+                params += [*letter_params, *named]
+            else:
+                where.append(f"{column('letter')} = ({letter})")
+                tests.append(
+                    f"EXISTS(SELECT 1 AS {quote('a')} FROM {table} "
+                    f"WHERE ({' AND '.join(where)}) LIMIT 1)"
+                )
+                params += [*named, *letter_params]
         return f"({' OR '.join(tests)})", params
 
 

@@ -95,8 +95,13 @@ def test_both_plans_find_exactly_the_letters_of_the_role_tables(
             truth = expected(org, roles, after, before)
             monkeypatch.setattr(filters, "PROLIFIC", 10**9)
             monkeypatch.setattr(filters, "NARROW_WINDOW", 10**9)
+            monkeypatch.setattr(filters, "ROLE_LIST_RATIO", 0)  # every table probed
             per_letter, sql = fetch(client, params)
             assert "EXISTS" in sql
+            monkeypatch.setattr(filters, "ROLE_LIST_RATIO", 10**9)  # every one read
+            listed, sql = fetch(client, params)
+            assert "EXISTS" not in sql
+            assert listed == per_letter
             monkeypatch.setattr(filters, "NARROW_WINDOW", 0)
             union, sql = fetch(client, params)
             assert "EXISTS" not in sql
@@ -281,15 +286,27 @@ ROLE_SETS = [
 ]
 
 
+@pytest.mark.parametrize("listed", ["none", "all", "small"])
 @pytest.mark.parametrize("roles", ROLE_SETS, ids=",".join)
-def test_role_exists_finds_what_djangos_exists_per_role_finds(corpus, roles):
+def test_role_exists_finds_what_djangos_exists_per_role_finds(corpus, roles, listed):
     """RoleExists writes out the EXISTS that Django builds for each role table
-    (`Exists(part.filter(letter=OuterRef("pk")))`, OR'ed): the same letters, also
-    when the filtered letters are nested in another query (a later page's ids),
-    where Django relabels the outer letter."""
+    (`Exists(part.filter(letter=OuterRef("pk")))`, OR'ed), or tests a listed table
+    by IN over its rows: the same letters either way, also when the filtered
+    letters are nested in another query (a later page's ids), where Django
+    relabels the outer letter."""
     from django.db.models import Exists, OuterRef
 
-    from letters.querysets import RoleExists, role_rows
+    from letters.querysets import RoleExists, role_rows, role_tables
+
+    tables = [model for model, _ in role_tables("organisation", roles)]
+    tested_by_in = {
+        "none": [],
+        "all": tables,
+        "small": [model for model in tables if model is not Signatory],
+    }[listed]
+
+    def role_test(chosen):
+        return RoleExists("organisation", chosen, roles, listed=tested_by_in)
 
     organisations = Organisation.objects.filter(synthetic=True).order_by(
         "-letters_total"
@@ -302,9 +319,7 @@ def test_role_exists_finds_what_djangos_exists_per_role_finds(corpus, roles):
             django_q |= Q(Exists(part.filter(letter=OuterRef("pk"))))
         letters = Letter.objects.published()
         theirs = letters.filter(django_q).order_by("date_earliest", "pk")
-        ours = letters.filter(RoleExists("organisation", chosen, roles)).order_by(
-            "date_earliest", "pk"
-        )
+        ours = letters.filter(role_test(chosen)).order_by("date_earliest", "pk")
         expected = list(theirs.values_list("pk", flat=True))
         assert list(ours.values_list("pk", flat=True)) == expected
         assert ours.count() == len(expected)
@@ -315,7 +330,7 @@ def test_role_exists_finds_what_djangos_exists_per_role_finds(corpus, roles):
         assert list(nested.values_list("pk", flat=True)) == expected[2:6]
         checked += len(expected) > 6
     assert checked >= 1  # not only empty sets compared
-    nobody = Letter.objects.filter(RoleExists("organisation", [], roles))
+    nobody = Letter.objects.filter(role_test([]))
     assert list(nobody) == []
     assert nobody.count() == 0
 
@@ -334,14 +349,56 @@ def test_a_narrow_window_organisation_pages_and_facets_as_the_set_plan(
         "facets": "person,organisation,year",
     }
     results = []
-    for narrow in (10**9, 0):  # every window narrow (EXISTS), or none
+    # Every window narrow, each role table probed per letter or read once; or no
+    # window narrow (the set plan).
+    for narrow, ratio in ((10**9, 0), (10**9, 10**9), (0, 1)):
         monkeypatch.setattr(filters, "NARROW_WINDOW", narrow)
+        monkeypatch.setattr(filters, "ROLE_LIST_RATIO", ratio)
         listed, sql = ordered(client, params)
-        assert ("EXISTS" in sql) is bool(narrow)
+        assert ("EXISTS" in sql) is bool(narrow and not ratio)
         body = client.get("/api/v1/letters/", params).json()
         results.append((listed, body["count"], body["facets"]))
     assert len(results[0][0]) > 8  # more than two pages
-    assert results[0] == results[1]
+    assert results[0] == results[1] == results[2]
+
+
+def test_the_per_letter_plan_reads_an_organisations_small_roles_once(
+    client, corpus, monkeypatch
+):
+    """In a narrow window each role table is probed per letter (EXISTS) where the
+    organisation's stored footprint in it exceeds ROLE_LIST_RATIO times the
+    window's size, and read once (IN) where it does not."""
+    org = Organisation.objects.filter(synthetic=True).order_by("-letters_total")[0]
+    monkeypatch.setattr(filters, "NARROW_WINDOW", 10**9)
+    window = Letter.objects.published().filter(
+        date_latest__gte=date(2011, 1, 1), date_earliest__lte=date(2016, 12, 31)
+    )
+    size = window.count()
+    footprints = {
+        "signatory": org.letters_signed_for,
+        "addressee": org.letters_received,
+        "mention": org.letters_mentioned_in,
+        "issuer": org.letters_issued,
+    }
+    # The ratio that puts the window's size between the organisation's signed
+    # letters (probed) and its other roles (read), as at 100k letters.
+    small = max(v for k, v in footprints.items() if k != "signatory")
+    assert small < org.letters_signed_for
+    ratio = (small + org.letters_signed_for) / 2 / size
+    monkeypatch.setattr(filters, "ROLE_LIST_RATIO", ratio)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(
+            "/api/v1/letters/",
+            {"organisation": org.key, "date_after": "2011", "date_before": "2016"},
+        )
+    assert response.status_code == 200
+    sql = next(q["sql"] for q in queries.captured_queries if 'AS "__count"' in q["sql"])
+    for table, footprint_there in footprints.items():
+        probed = f'EXISTS(SELECT 1 AS "a" FROM "letters_{table}"' in sql
+        read = f'IN (SELECT "letters_{table}"."letter_id"' in sql
+        assert (probed, read) == (
+            (True, False) if footprint_there > ratio * size else (False, True)
+        ), table
 
 
 def test_the_year_filter_is_an_overlap_of_date_bounds(client, corpus):
