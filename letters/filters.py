@@ -834,7 +834,7 @@ class LetterFilter(ArchiveFilterSet):
     def _organisation_tables(self) -> list[tuple[type, list[str]]]:
         """The role tables an organisation filter tests (querysets.role_tables), each
         with the filter's roles it answers for (its stored footprint's roles)."""
-        roles = self._roles() or ("issuer", "signatory", "addressee", "mentioned")
+        roles = self._roles() or ORGANISATION_ROLES
         return [
             (table, values or [TABLE_ROLES[table._meta.model_name]])
             for table, values in role_tables("organisation", roles)
@@ -919,7 +919,7 @@ class LetterFilter(ArchiveFilterSet):
         ids = self._ids(Organisation, value)
         if not roles and not per_letter and as_set:
             return organisation_role_q(ids, field)
-        roles = roles or ("issuer", "signatory", "addressee", "mentioned")
+        roles = roles or ORGANISATION_ROLES
         if per_letter:
             # A role table holding few of these organisations' letters for the
             # window's size is read once (IN), not probed per letter.
@@ -1005,6 +1005,10 @@ class LetterFilter(ArchiveFilterSet):
 # ~200 addressed, mentioned and issued letters against a window of ~2,500 letters,
 # the count 5.1 -> 2.1 ms at 100k on SQLite (querysets.RoleExists).
 ROLE_LIST_RATIO = 1
+
+# Every role an organisation can hold in a letter (an organisation filter without
+# `role`).
+ORGANISATION_ROLES = ("issuer", "signatory", "addressee", "mentioned")
 
 # The filter role each role table but the addressees' answers for (their `role`
 # column holds to and cc: querysets.role_tables).
