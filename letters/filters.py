@@ -57,7 +57,7 @@ MAX_VALUES = 100
 MAX_SEARCH_TERMS = 10
 # Letters in a date window below which an organisation filter tests each letter.
 NARROW_WINDOW = 5000
-# Letters (in the roles filtered on: footprint.role_footprint) above which a person
+# Letters (in the roles filtered on: footprint.role_footprint_sql) above which a person
 # or organisation filter walks the letters in order instead of fetching all of that
 # record's letters (see walk_if_prolific, and LetterFilter._walk_if_many for
 # PostgreSQL).
@@ -584,7 +584,7 @@ class LetterFilter(ArchiveFilterSet):
     @staticmethod
     def _footprint_sql(model, value, roles=None) -> tuple[str, list]:
         """A scalar subquery: the stored footprint of these persons or
-        organisations in these roles (footprint.role_footprint: their published
+        organisations in these roles (footprint.role_footprint_sql: their published
         letters, exact for one record and one role or none), summed.
 
         The sum of every role's count had been used whatever the roles asked

@@ -39,8 +39,8 @@ from django.db.models import (
     Subquery,
     Value,
 )
-from django.db.models.expressions import Expression, RawSQL
-from django.db.models.functions import Coalesce, Least
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import Coalesce
 from django.db.models.signals import post_delete, post_save, pre_save
 
 from letters import cards, search
@@ -103,7 +103,7 @@ ROLE_FOOTPRINT = {
 
 
 def _footprint_columns(model, roles) -> list[str] | None:
-    """The stored count fields that role_footprint adds up (None: letters_total,
+    """The stored count fields that role_footprint_sql adds up (None: letters_total,
     for no role; an empty list: none of these roles is the record's)."""
     if not roles:
         return None
@@ -113,31 +113,16 @@ def _footprint_columns(model, roles) -> list[str] | None:
     return sorted({columns[role] for role in roles if role in columns})
 
 
-def role_footprint(model, roles=None) -> Expression:
+def role_footprint_sql(model, roles=None) -> str:
     """A person's or organisation's stored count of the published letters that hold
-    it in one of these roles (in any role when none is given), as an expression:
-    the footprint the letter filters plan with (LetterFilter._footprint_sql).
+    it in one of these roles (in any role when none is given), as SQL on the
+    record's own table: the footprint the letter filters plan with
+    (LetterFilter._footprint_sql, in the probe's one query).
 
     Exact for no role (letters_total) and for one role; for several, the sum of
     their counts, at most letters_total (a letter may hold it in more than one).
-    A role the record cannot hold (a person as issuer) counts nothing."""
-    named = _footprint_columns(model, roles)
-    if named is None:
-        return F(TOTAL)
-    if not named:
-        return Value(0, output_field=IntegerField())
-    if len(named) == 1:
-        return F(named[0])
-    total = F(named[0])
-    for column in named[1:]:
-        total = total + F(column)
-    return Least(total, F(TOTAL))
-
-
-def role_footprint_sql(model, roles=None) -> str:
-    """role_footprint as SQL on the record's own table, for
-    the letter filters' probe, which writes its SQL out (LetterFilter._run_probes).
-    SQLite's least of two values is its scalar min()."""
+    A role the record cannot hold (a person as issuer) counts nothing. SQLite's
+    least of two values is its scalar min()."""
 
     def column(name: str) -> str:
         quote = connection.ops.quote_name
